@@ -63,6 +63,7 @@ export interface GeneratedImage {
   rgb: Uint8Array;
   /** PNG with the `parameters` (AUTOMATIC1111) and `imagen-ts` tEXt chunks */
   png: Uint8Array;
+  /** sha256 (hex) of `rgb`, the pixels with the mark: stable when only the PNG metadata changes */
   sha256: string;
 }
 

@@ -32,6 +32,7 @@ describe('Manifest schema', () => {
     );
     expect(m.stages[1]?.inputNames.noiseLevel).toBe('noise_level');
     expect(m.stages[1]?.lowRes?.resize).toBe('bicubic');
+    expect(m.stages[1]?.lowRes?.alignCorners).toBe(false);
     expect(m.textEncoder.outputName).toBe('last_hidden_state');
   });
 

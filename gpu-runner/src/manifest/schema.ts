@@ -38,6 +38,8 @@ export const LowResConditioning = z.object({
   /** name of the stage whose output this stage upsamples */
   fromStage: z.string().min(1),
   resize: z.enum(['nearest', 'bilinear', 'bicubic']).default('bicubic'),
+  /** PyTorch F.interpolate's align_corners for bilinear/bicubic (DeepFloyd IF stage II: bilinear, true) */
+  alignCorners: z.boolean().default(false),
   /** default noise-augmentation level (a timestep of the augmentation schedule), fed as `noise_level` */
   noiseAugmentation: z.number().int().min(0),
   /** schedule used to noise the low-res input; defaults to the stage's own */

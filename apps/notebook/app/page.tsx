@@ -1,0 +1,5 @@
+import { NotebookList } from '../components/notebook-list.tsx';
+
+export default function Home() {
+  return <NotebookList />;
+}

@@ -1,0 +1,186 @@
+// The notebook's data model. Everything here is plain JSON: it is what autosave
+// sends to the edge and what export/import writes, so it stays serialisable.
+export const samplers = ['ddpm', 'ddim', 'dpmpp-2m'] as const;
+export type Sampler = (typeof samplers)[number];
+
+export const upscaleSizes = [256, 1024] as const;
+export type UpscaleSize = (typeof upscaleSizes)[number];
+
+/** The base stage's resolution; prompt and sweep cells always produce it. */
+export const baseSize = 64;
+
+/** locked: the seed as typed; random: a fresh seed is drawn each time the cell itself is run. */
+export type SeedMode = 'locked' | 'random';
+
+export interface SamplingParams {
+  steps: number;
+  sampler: Sampler;
+  guidance: number;
+}
+
+/** What made an image, stored with it so that it stays true after the cell is edited. */
+export type ImageParams =
+  | { kind: 'generate'; prompt: string; negativePrompt: string; steps: number; sampler: Sampler; guidance: number }
+  | { kind: 'upscale'; sourceImageId: string; sourceSha256: string; noiseAugmentation: number; steps: number; sampler: Sampler; guidance: number };
+
+/** An image produced by a task, as stored in a cell's run and in the notebook's cache. */
+export interface OutputImage {
+  imageId: string;
+  sha256: string;
+  seed: number;
+  width: number;
+  height: number;
+  /** the task that produced it and its position within that task's images */
+  taskHash: string;
+  index: number;
+  params: ImageParams;
+  /** set by a forced re-run: did it reproduce the sha256 stored for the same inputs? */
+  match?: 'matched' | 'differs';
+}
+
+export interface CellRun {
+  /** hash of everything that determines the outputs, including the source image's lineage */
+  inputHash: string;
+  /** hash of the cell's own fields only; tells "inputs changed" from "source changed" */
+  ownHash: string;
+  taskHashes: string[];
+  images: OutputImage[];
+  ranAt: string;
+  /** every task came from the cache: the run cost nothing */
+  fromCache: boolean;
+  /** upscale cells: sha256 of the image they started from */
+  sourceSha256?: string;
+}
+
+export interface PromptCell extends SamplingParams {
+  id: string;
+  kind: 'prompt';
+  prompt: string;
+  negativePrompt: string;
+  seed: number;
+  seedMode: SeedMode;
+  n: number;
+  size: typeof baseSize;
+  run?: CellRun;
+}
+
+/** Which image: the index-th image of cell cellId's outputs. */
+export interface ImageRef {
+  cellId: string;
+  index: number;
+}
+
+export interface UpscaleCell extends SamplingParams {
+  id: string;
+  kind: 'upscale';
+  source: ImageRef | null;
+  size: UpscaleSize;
+  seed: number;
+  seedMode: SeedMode;
+  /** augmentation timestep applied to the low-res conditioning image */
+  noiseAugmentation: number;
+  run?: CellRun;
+}
+
+export const sweepAxes = ['guidance', 'steps'] as const;
+export type SweepAxis = (typeof sweepAxes)[number];
+
+/** A grid: one 64×64 image per (seed, value) pair; rows are seeds, columns are values. */
+export interface SweepCell extends SamplingParams {
+  id: string;
+  kind: 'sweep';
+  prompt: string;
+  negativePrompt: string;
+  seeds: number[];
+  axis: SweepAxis;
+  values: number[];
+  run?: CellRun;
+}
+
+export interface NoteCell {
+  id: string;
+  kind: 'note';
+  markdown: string;
+}
+
+export type Cell = PromptCell | UpscaleCell | SweepCell | NoteCell;
+export type RunnableCell = Exclude<Cell, NoteCell>;
+export type CellKind = Cell['kind'];
+
+export interface NotebookDoc {
+  version: 1;
+  title: string;
+  cells: Cell[];
+  /** task hash → the images that task produced; lets an unchanged task cost nothing */
+  cache: Record<string, OutputImage[]>;
+}
+
+export const limits = {
+  seedMax: 0xffff_ffff,
+  nMax: 8,
+  stepsMax: 1000,
+  // the edge's bounds; the runner checks noise augmentation against the stage's schedule
+  guidanceMax: 50,
+  noiseAugmentationMax: 100_000,
+  sweepAxisMax: 16,
+  sweepPointsMax: 64,
+  promptMaxChars: 2000,
+} as const;
+
+export const defaultSampling: SamplingParams = { steps: 50, sampler: 'ddim', guidance: 7 };
+export const defaultUpscaleSampling: SamplingParams = { steps: 30, sampler: 'ddim', guidance: 4 };
+export const defaultNoiseAugmentation = 100;
+
+export function isRunnable(cell: Cell): cell is RunnableCell {
+  return cell.kind !== 'note';
+}
+
+/** Uniform uint32 seed; rng returns [0, 1). */
+export function randomSeed(rng: () => number = Math.random): number {
+  return Math.floor(rng() * (limits.seedMax + 1)) >>> 0;
+}
+
+export function newCellId(rng: () => number = Math.random): string {
+  let id = '';
+  for (let i = 0; i < 10; i++) id += Math.floor(rng() * 36).toString(36);
+  return `c_${id}`;
+}
+
+export function createCell(kind: CellKind, id: string, seed: number): Cell {
+  switch (kind) {
+    case 'prompt':
+      return { id, kind, prompt: '', negativePrompt: '', seed, seedMode: 'locked', n: 4, size: baseSize, ...defaultSampling };
+    case 'upscale':
+      return { id, kind, source: null, size: 256, seed, seedMode: 'locked', noiseAugmentation: defaultNoiseAugmentation, ...defaultUpscaleSampling };
+    case 'sweep':
+      return { id, kind, prompt: '', negativePrompt: '', seeds: [seed, (seed + 1) >>> 0], axis: 'guidance', values: [1, 4, 7, 10], ...defaultSampling };
+    case 'note':
+      return { id, kind, markdown: '' };
+  }
+}
+
+export function createNotebookDoc(title: string): NotebookDoc {
+  return { version: 1, title, cells: [], cache: {} };
+}
+
+/** Resolution of the images a cell produces. */
+export function outputSize(cell: RunnableCell): number {
+  return cell.kind === 'upscale' ? cell.size : baseSize;
+}
+
+/** The resolution an upscale to `size` needs as its input. */
+export function inputSizeFor(size: UpscaleSize): number {
+  return size === 256 ? baseSize : 256;
+}
+
+/** How many images a successful run of the cell produces. */
+export function imageCount(cell: RunnableCell): number {
+  switch (cell.kind) {
+    case 'prompt':
+      return cell.n;
+    case 'upscale':
+      return 1;
+    case 'sweep':
+      return cell.seeds.length * cell.values.length;
+  }
+}

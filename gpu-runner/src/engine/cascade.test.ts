@@ -1,0 +1,247 @@
+// The engine end to end on the random-weight fixture cascade (models/fixtures/tiny).
+// Its images are noise; what is tested is shape, determinism and plumbing.
+import { createHash } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import pkg from '../../package.json' with { type: 'json' };
+import { decodePngRgb, markBox, readPngMetadata } from '../png/index.ts';
+import { PRNG_ID } from '../random/index.ts';
+import { diagnoseCuda, ortVersion, RuntimeError } from '../runtime/ort.ts';
+import { createCascade, type Cascade, type ModelCallEvent } from './cascade.ts';
+import { GenerationAbortedError, RequestError } from './errors.ts';
+import type { GenerateRequest, GenerateResult, ProgressEvent, StageParams } from './types.ts';
+
+const modelDir = fileURLToPath(new URL('../../../models/fixtures/tiny', import.meta.url));
+const same = (a: Uint8Array, b: Uint8Array) => Buffer.from(a).equals(Buffer.from(b));
+// fewer steps than the manifest's defaults keep the suite quick; per-stage overrides merge into these
+const FAST: Record<string, StageParams> = { base64: { steps: 4 }, sr256: { steps: 2 } };
+const req = (over: Partial<GenerateRequest> = {}): GenerateRequest => {
+  const stages: Record<string, StageParams> = { ...FAST };
+  for (const [k, v] of Object.entries(over.stages ?? {})) stages[k] = { ...stages[k], ...v };
+  return { prompt: 'a red cube on a wooden table', seed: 1, n: 1, size: 256, ...over, stages };
+};
+const img = (r: GenerateResult, i = 0) => {
+  const im = r.images[i];
+  if (!im) throw new Error(`no image ${i}`);
+  return im;
+};
+
+let cascade: Cascade;
+const calls: ModelCallEvent[] = [];
+/** the U-Net calls made while fn runs */
+async function callsDuring<T>(fn: () => Promise<T>): Promise<[T, ModelCallEvent[]]> {
+  const from = calls.length;
+  const r = await fn();
+  return [r, calls.slice(from)];
+}
+
+beforeAll(async () => {
+  cascade = await createCascade({ modelDir, threads: 1, onModelCall: (e) => calls.push(e) });
+});
+afterAll(() => cascade.dispose());
+
+describe('cascade on the fixture', () => {
+  it('runs prompt → 64 → 256 → 1024 px: RGB, PNG with metadata, timings, fingerprint', async () => {
+    const [r, made] = await callsDuring(() => cascade.generate(req({ size: 1024, seed: 3 })));
+    const im = img(r);
+    expect([im.width, im.height, im.rgb.length, im.seed]).toEqual([1024, 1024, 1024 * 1024 * 3, 3]);
+    expect(im.sha256).toBe(createHash('sha256').update(im.rgb).digest('hex'));
+    expect(same(decodePngRgb(im.png).rgb, im.rgb)).toBe(true);
+    const meta = readPngMetadata(im.png);
+    // guidance and sr1024's steps are the manifest's defaults
+    expect(meta.imagen?.stages.map((s) => [s.name, s.resolution, s.steps, s.guidance])).toEqual([
+      ['base64', 64, 4, 4],
+      ['sr256', 256, 2, 2],
+      ['sr1024', 1024, 2, 1],
+    ]);
+    expect(meta.parameters?.prompt).toBe('a red cube on a wooden table');
+    expect(Object.keys(r.timings.stagesMs)).toEqual(['base64', 'sr256', 'sr1024']);
+    expect(r.truncated).toBe(false);
+    expect(r.fingerprint).toEqual({
+      engineVersion: pkg.version,
+      ortVersion,
+      provider: 'cpu',
+      modelId: cascade.manifest.id,
+      textEncoderSha256: cascade.manifest.textEncoder.sha256,
+      stageSha256: Object.fromEntries(cascade.manifest.stages.map((s) => [s.name, s.sha256])),
+      prng: PRNG_ID,
+    });
+    // base and sr256 steps on [uncond, cond], sr1024 at guidance 1: one real row, padded to 2
+    expect(made.map((c) => `${c.stage}:${c.rows}/${c.batch}`)).toEqual([
+      ...Array<string>(4).fill('base64:2/2'),
+      ...Array<string>(2).fill('sr256:2/2'),
+      ...Array<string>(2).fill('sr1024:1/2'),
+    ]);
+  });
+
+  it('gives identical bytes for identical requests and other bytes for another seed', async () => {
+    const a = await cascade.generate(req({ seed: 5 }));
+    const b = await cascade.generate(req({ seed: 5 }));
+    const c = await cascade.generate(req({ seed: 6 }));
+    expect(img(a).sha256).toBe(img(b).sha256);
+    expect(same(img(a).png, img(b).png)).toBe(true);
+    expect(img(c).sha256).not.toBe(img(a).sha256);
+  });
+
+  it('gives the same bytes whatever ran before (the reused stage buffers carry nothing over)', async () => {
+    const r = req({ seed: 8, stages: { sr256: { guidance: 1, sampler: 'ddpm' } } });
+    const first = await cascade.generate(r);
+    // other sizes, batch shapes, guidance and thresholding leave other values in the buffers
+    await cascade.generate(req({ seed: 99, n: 3, size: 64, stages: { base64: { guidance: 9, sampler: 'ddim' } } }));
+    await cascade.generate(req({ seed: 98, n: 2, prompt: 'something else' }));
+    const again = await cascade.generate(r);
+    expect(img(again).sha256).toBe(img(first).sha256);
+  });
+
+  it('makes image i of n = 2 equal to a single request with seed + i', async () => {
+    const two = await cascade.generate(req({ seed: 9, n: 2 }));
+    const one = await cascade.generate(req({ seed: 10 }));
+    expect(img(two, 1).seed).toBe(10);
+    expect(same(img(two, 1).rgb, img(one).rgb)).toBe(true);
+    expect(same(img(two, 0).rgb, img(two, 1).rgb)).toBe(false);
+    // the PNG records each image's own seed
+    expect(readPngMetadata(img(two, 1).png).imagen?.image).toMatchObject({ index: 1, seed: 10 });
+  });
+
+  it('gives byte-identical images from precomputed embeddings and from the prompt', async () => {
+    const prompt = 'a blue sphere';
+    const fromPrompt = await cascade.generate(req({ prompt, negativePrompt: 'blurry', seed: 2 }));
+    const embeddings = await cascade.encode([prompt]);
+    const negativeEmbeddings = await cascade.encode(['blurry']);
+    const fromEmbeddings = await cascade.generate(req({ prompt: 'ignored', embeddings, negativeEmbeddings, seed: 2 }));
+    expect(img(fromEmbeddings).sha256).toBe(img(fromPrompt).sha256);
+    // without a negative prompt the null prompt is the unconditional input
+    const plain = await cascade.generate(req({ prompt, seed: 2 }));
+    const viaNull = await cascade.generate(req({ prompt: '', embeddings, negativeEmbeddings: await cascade.nullEmbeddings(), seed: 2 }));
+    expect(img(viaNull).sha256).toBe(img(plain).sha256);
+    expect(img(plain).sha256).not.toBe(img(fromPrompt).sha256);
+  });
+
+  it('evaluates only the conditional half at guidance 1', async () => {
+    const base = (guidance: number, n: number) => req({ size: 64, n, prompt: `guidance ${guidance}`, stages: { base64: { guidance, steps: 3 } } });
+    const runsBefore = cascade.stats().textEncoderRuns;
+    const [, g1] = await callsDuring(() => cascade.generate(base(1, 2)));
+    expect(g1.map((c) => [c.rows, c.batch])).toEqual([[2, 2], [2, 2], [2, 2]]);
+    // no stage guided → the unconditional embeddings are not even computed
+    expect(cascade.stats().textEncoderRuns - runsBefore).toBe(1);
+    const [, g3] = await callsDuring(() => cascade.generate(base(3, 2)));
+    expect(g3.map((c) => c.rows)).toEqual([4, 4, 4]);
+    const [, single] = await callsDuring(() => cascade.generate(base(1, 1)));
+    expect(single.map((c) => [c.rows, c.batch])).toEqual([[1, 2], [1, 2], [1, 2]]);
+  });
+
+  it('shares ONNX calls between compatible requests; each image equals its solo run', async () => {
+    const a = req({ seed: 11, stages: { base64: { guidance: 1 } } });
+    const b = req({ seed: 12, n: 2, prompt: 'a green pyramid', negativePrompt: 'dark', stages: { sr256: { guidance: 5, noiseAugmentation: 300 } } });
+    const small = req({ seed: 13, size: 64 });
+    expect(cascade.plan(a).batchKey).toBe(cascade.plan(b).batchKey);
+    const [results, made] = await callsDuring(() => Promise.all(cascade.generateBatch([{ request: a }, { request: b }, { request: small }])));
+    // a: 1 cond row; b: 2 uncond + 2 cond rows → 5 rows per base64 call, then 2 + 4 per sr256 call; then the 64 px group
+    expect(made.filter((c) => c.stage === 'sr256').map((c) => c.rows)).toEqual([6, 6]);
+    expect(made.filter((c) => c.stage === 'base64').map((c) => c.rows)).toEqual([5, 5, 5, 5, 2, 2, 2, 2]);
+    const [ra, rb, rs] = results;
+    const soloA = await cascade.generate(a);
+    const soloB = await cascade.generate(b);
+    const soloS = await cascade.generate(small);
+    expect(img(ra as GenerateResult).sha256).toBe(img(soloA).sha256);
+    expect(img(rb as GenerateResult, 1).sha256).toBe(img(soloB, 1).sha256);
+    expect(img(rs as GenerateResult).sha256).toBe(img(soloS).sha256);
+  });
+
+  it('stops an aborted request between steps, naming stage and step; its batch mates finish', async () => {
+    const ctrl = new AbortController();
+    const events: ProgressEvent[] = [];
+    const onProgress = (e: ProgressEvent) => {
+      events.push(e);
+      if (e.stage === 'base64' && e.step === 3) ctrl.abort();
+    };
+    const mate = req({ seed: 21 });
+    const [promises, made] = await callsDuring(async () => {
+      const ps = cascade.generateBatch([{ request: req({ seed: 20 }), options: { signal: ctrl.signal, onProgress } }, { request: mate }]);
+      return Promise.allSettled(ps);
+    });
+    const [aborted, finished] = promises;
+    expect(aborted?.status).toBe('rejected');
+    const err = (aborted as PromiseRejectedResult).reason as GenerationAbortedError;
+    expect(err).toBeInstanceOf(GenerationAbortedError);
+    expect([err.name, err.code, err.stage, err.step]).toEqual(['AbortError', 'ABORT_ERR', 'base64', 3]);
+    expect(events.map((e) => e.step)).toEqual([1, 2, 3]);
+    expect(finished?.status).toBe('fulfilled');
+    // the aborted request left the batch: sr256 ran on the mate's 2 rows only
+    expect(made.filter((c) => c.stage === 'sr256').map((c) => c.rows)).toEqual([2, 2]);
+    const solo = await cascade.generate(mate);
+    expect(img((finished as PromiseFulfilledResult<GenerateResult>).value).sha256).toBe(img(solo).sha256);
+    // already aborted: rejected before any work
+    const [pre, none] = await callsDuring(() => cascade.generate(req(), { signal: AbortSignal.abort() }).catch((e: unknown) => e));
+    expect(pre).toMatchObject({ name: 'AbortError', stage: 'encode', step: 0 });
+    expect(none).toEqual([]);
+  });
+
+  it('reports one progress event per step and a preview every k steps', async () => {
+    const events: ProgressEvent[] = [];
+    await cascade.generate(req({ stages: { base64: { steps: 5 }, sr256: { steps: 3 } } }), { onProgress: (e) => events.push(e), previewEvery: 2 });
+    expect(events.map((e) => `${e.stage}:${e.step}/${e.totalSteps}${e.preview ? '+' : ''}`)).toEqual([
+      'base64:1/5',
+      'base64:2/5+',
+      'base64:3/5',
+      'base64:4/5+',
+      'base64:5/5',
+      'sr256:1/3',
+      'sr256:2/3+',
+      'sr256:3/3',
+    ]);
+    const p = events[6]?.preview;
+    expect([p?.width, p?.height, p?.rgb.length]).toEqual([64, 64, 64 * 64 * 3]);
+  });
+
+  it('upscales an init image, starting at the named SR stage', async () => {
+    const low = img(await cascade.generate(req({ size: 64, seed: 30 })));
+    const init = { image: low.rgb, width: 64, height: 64, fromStage: 'sr256' };
+    const [up, made] = await callsDuring(() => cascade.generate(req({ init, seed: 31 })));
+    expect(new Set(made.map((c) => c.stage))).toEqual(new Set(['sr256']));
+    expect([img(up).width, img(up).height]).toEqual([256, 256]);
+    expect(readPngMetadata(img(up).png).imagen?.request.init).toEqual({ width: 64, height: 64, fromStage: 'sr256' });
+    const again = await cascade.generate(req({ init, seed: 31 }));
+    expect(img(again).sha256).toBe(img(up).sha256);
+    const otherInit = await cascade.generate(req({ init: { ...init, image: low.rgb.map((v) => 255 - v) }, seed: 31 }));
+    expect(img(otherInit).sha256).not.toBe(img(up).sha256);
+  });
+
+  it('draws the provenance mark only inside its box', async () => {
+    const marked = img(await cascade.generate(req({ seed: 40 })));
+    const clean = img(await cascade.generate(req({ seed: 40, mark: false })));
+    const box = markBox(256, 256);
+    if (!box) throw new Error('no mark box at 256 px');
+    let inside = 0;
+    for (let i = 0; i < 256 * 256; i++) {
+      const x = i % 256;
+      const y = Math.floor(i / 256);
+      const differs = [0, 1, 2].some((c) => marked.rgb[i * 3 + c] !== clean.rgb[i * 3 + c]);
+      const inBox = x >= box.x && x < box.x + box.width && y >= box.y && y < box.y + box.height;
+      if (differs) expect(inBox).toBe(true);
+      if (differs) inside++;
+    }
+    expect(inside).toBeGreaterThan(100);
+  });
+
+  it('runs the stochastic samplers deterministically', async () => {
+    const r = (sampler: 'ddpm' | 'ddim', seed: number) => cascade.generate(req({ size: 64, seed, stages: { base64: { sampler, steps: 4 } } }));
+    const [a, b, c, d] = [await r('ddpm', 1), await r('ddpm', 1), await r('ddim', 1), await r('ddpm', 2)];
+    expect(img(a).sha256).toBe(img(b).sha256);
+    expect(img(c).sha256).not.toBe(img(a).sha256);
+    expect(img(d).sha256).not.toBe(img(a).sha256);
+  });
+
+  it('rejects invalid requests with the field and allowed values', async () => {
+    await expect(cascade.generate(req({ size: 512 }))).rejects.toBeInstanceOf(RequestError);
+    await expect(cascade.generate(req({ size: 512 }))).rejects.toThrow('invalid request: size: must be one of 64, 256, 1024');
+  });
+
+  it('refuses device "cuda" on a machine without it, with a coded error', async () => {
+    const problem = diagnoseCuda();
+    if (problem === null) return; // a CUDA machine: covered by runtime/ort.test.ts
+    const err = await createCascade({ modelDir, device: 'cuda' }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(RuntimeError);
+    expect((err as RuntimeError).code).toBe(problem.code);
+  });
+});

@@ -1,0 +1,146 @@
+// A group of compatible requests (equal batchKey: same size, same stages with
+// the same sampler and steps) run through the cascade together: every stage is
+// one runStage() over all their images. Requests that abort or fail leave the
+// group at the next stage boundary; the rest carry on.
+import type { TextEmbeddings } from './types.ts';
+import type { GenerateOptions } from './types.ts';
+import type { ModelSession } from '../runtime/ort.ts';
+import { BatchAbandoned, runStage, type StageImage, type StageOwner } from './run-stage.ts';
+import { clampUnit, rgb8ToPlanar } from './pixels.ts';
+import type { RequestPlan } from './validate.ts';
+import type { Workspace } from './workspace.ts';
+
+export interface GroupItem {
+  plan: RequestPlan;
+  options: GenerateOptions;
+  cond: TextEmbeddings;
+  /** null when no stage of the request uses guidance ≠ 1 */
+  uncond: TextEmbeddings | null;
+  failed: boolean;
+  fail(error: unknown): void;
+  /** filled by runGroup: [n, 3, size, size] in [-1, 1] */
+  output?: Float32Array;
+  /** filled by runGroup: wall time of each stage the item took part in */
+  stagesMs: Record<string, number>;
+}
+
+export interface GroupContext {
+  sessions: Record<string, ModelSession>;
+  tokens: number;
+  hidden: number;
+  minRows: number;
+  workspace?: Workspace;
+  onModelCall?: (model: string, batch: number, rows: number, ms: number) => void;
+}
+
+/** The init image of an upscale request as the low-res input of its first stage, once per image. */
+function initLowRes(item: GroupItem): Float32Array {
+  const init = item.plan.request.init;
+  if (!init) throw new Error('initLowRes: request has no init image');
+  const per = 3 * init.width * init.height;
+  const out = new Float32Array(item.plan.seeds.length * per);
+  rgb8ToPlanar(out, 0, init.image, init.width, init.height);
+  for (let i = 1; i < item.plan.seeds.length; i++) out.copyWithin(i * per, 0, per);
+  return out;
+}
+
+export async function runGroup(items: GroupItem[], ctx: GroupContext): Promise<void> {
+  const first = items[0];
+  if (!first) return;
+  const stagePlans = first.plan.stages;
+  // per item: the previous stage's output (or the init image), [n, 3, r, r]
+  const current = new Map<GroupItem, Float32Array>();
+  let lowResSize = 0;
+  const firstStage = stagePlans[0];
+  if (firstStage && firstStage.index > 0) {
+    for (const item of items) current.set(item, initLowRes(item));
+    lowResSize = first.plan.request.init?.width ?? 0;
+  }
+
+  for (let s = 0; s < stagePlans.length; s++) {
+    const alive = items.filter((it) => !it.failed);
+    if (alive.length === 0) return;
+    const images: StageImage[] = [];
+    const owners: StageOwner[] = [];
+    const lowParts: Float32Array[] = [];
+    for (const item of alive) {
+      const sp = item.plan.stages[s];
+      if (!sp) throw new Error(`runGroup: request lacks stage ${s} (batchKey mismatch)`);
+      owners.push({
+        signal: item.options.signal,
+        onProgress: item.options.onProgress,
+        previewEvery: item.options.previewEvery ?? 0,
+        firstImage: images.length,
+        get failed() {
+          return item.failed;
+        },
+        fail: (e) => item.fail(e),
+      });
+      const useUncond = sp.guidance !== 1;
+      if (useUncond && !item.uncond) throw new Error(`runGroup: stage ${sp.stage.name} needs unconditional embeddings`);
+      for (const seed of item.plan.seeds) {
+        images.push({
+          seed,
+          guidance: sp.guidance,
+          noiseLevel: sp.noiseAugmentation ?? 0,
+          condHidden: item.cond.hiddenStates,
+          condMask: item.cond.attentionMask,
+          uncondHidden: useUncond && item.uncond ? item.uncond.hiddenStates : null,
+          uncondMask: useUncond && item.uncond ? item.uncond.attentionMask : null,
+        });
+      }
+      const low = current.get(item);
+      if (low) lowParts.push(low);
+    }
+    let lowRes: Float32Array | null = null;
+    if (lowParts.length === 1) lowRes = lowParts[0] ?? null;
+    else if (lowParts.length) {
+      lowRes = new Float32Array(lowParts.reduce((a, p) => a + p.length, 0));
+      let off = 0;
+      for (const p of lowParts) {
+        lowRes.set(p, off);
+        off += p.length;
+      }
+    }
+
+    const stagePlan = first.plan.stages[s];
+    if (!stagePlan) return;
+    const session = ctx.sessions[stagePlan.stage.name];
+    if (!session) throw new Error(`runGroup: no session for stage ${stagePlan.stage.name}`);
+    const t0 = performance.now();
+    let x: Float32Array;
+    try {
+      x = await runStage({
+        // guidance and noise level are per image; the shared parts (sampler, steps) come from any item
+        plan: stagePlan,
+        session,
+        tokens: ctx.tokens,
+        hidden: ctx.hidden,
+        images,
+        owners,
+        lowRes,
+        lowResSize,
+        minRows: ctx.minRows,
+        ...(ctx.workspace ? { workspace: ctx.workspace } : {}),
+        ...(ctx.onModelCall ? { onModelCall: ctx.onModelCall } : {}),
+      });
+    } catch (e) {
+      if (e instanceof BatchAbandoned) return;
+      throw e;
+    }
+    clampUnit(x);
+    const ms = performance.now() - t0;
+    const R = stagePlan.stage.resolution;
+    const per = 3 * R * R;
+    let off = 0;
+    current.clear();
+    for (const item of alive) {
+      const n = item.plan.seeds.length;
+      current.set(item, x.subarray(off * per, (off + n) * per));
+      off += n;
+      item.stagesMs[stagePlan.stage.name] = ms;
+    }
+    lowResSize = R;
+  }
+  for (const [item, out] of current) item.output = out;
+}

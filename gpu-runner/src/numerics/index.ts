@@ -1,0 +1,10 @@
+export { axpby, axpbypcz, scale, clamp, firstNonFinite, moments } from './blas.ts';
+export type { Moments } from './blas.ts';
+export { cfgCombine, cfgCombineBatched } from './guidance.ts';
+export type { BatchedOutputShape } from './guidance.ts';
+export { staticThreshold, dynamicThreshold, applyThresholding } from './thresholding.ts';
+export type { DynamicThresholdOptions } from './thresholding.ts';
+export { selectKth, quantileInPlace } from './select.ts';
+export { noiseAugment } from './noise-augment.ts';
+export { guidedPredX0, guidedOutput, dynamicThresholdScale, clipAndScale } from './fused.ts';
+export type { GuidedX0Params } from './fused.ts';

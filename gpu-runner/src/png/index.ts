@@ -1,0 +1,17 @@
+export { decodePngRgb, encodePng, type EncodePngInput, type RgbImage } from './png.ts';
+export { applyMark, markBox, MARK_MIN_SIZE, MARK_TEXT, type MarkBox } from './mark.ts';
+export { a1111SamplerNames, formatInfotext, parseInfotext, samplerFromA1111, quote, unquote, type Infotext, type InfotextInput } from './infotext.ts';
+export {
+  IMAGEN_FORMAT,
+  IMAGEN_KEY,
+  ImagenPngInfo,
+  infotextFor,
+  JsonRequest,
+  jsonRequest,
+  PARAMETERS_KEY,
+  pngText,
+  readPngMetadata,
+  StageRun,
+  type PngMetadata,
+} from './metadata.ts';
+export { readTextChunks } from './text-chunks.ts';

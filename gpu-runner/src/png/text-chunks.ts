@@ -1,0 +1,141 @@
+// PNG text chunks (tEXt / iTXt / zTXt). fast-png writes and reads only tEXt
+// (Latin-1, placed after IDAT) and skips iTXt, so prompts in other scripts need
+// iTXt, which we frame here. Like Pillow's PngInfo.add_text (what AUTOMATIC1111
+// uses), a value goes into tEXt when it is Latin-1 and into uncompressed iTXt
+// otherwise; and like Pillow we place text before IDAT, where readers that stop
+// at the first IDAT (Pillow's Image.open().info) still see it.
+import { crc32, inflateSync } from 'node:zlib';
+
+export const PNG_SIGNATURE = Uint8Array.of(0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a);
+
+const latin1 = /^[\u0000-\u00ff]*$/;
+const latin1Decoder = new TextDecoder('latin1');
+const utf8Decoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false });
+const utf8Encoder = new TextEncoder();
+
+export function isLatin1(s: string): boolean {
+  return latin1.test(s);
+}
+
+function latin1Bytes(s: string): Uint8Array {
+  const out = new Uint8Array(s.length);
+  for (let i = 0; i < s.length; i++) out[i] = s.charCodeAt(i);
+  return out;
+}
+
+/** PNG keywords: 1–79 Latin-1 printable characters, no leading/trailing/double spaces (PNG spec §11.3.4.2). */
+export function validateKeyword(keyword: string): void {
+  if (keyword.length < 1 || keyword.length > 79 || !/^[\u0020-\u007e\u00a1-\u00ff]+$/.test(keyword) || /^ | $| {2}/.test(keyword)) {
+    throw new Error(`PNG text keyword ${JSON.stringify(keyword)}: must be 1–79 printable Latin-1 characters without leading, trailing or double spaces`);
+  }
+}
+
+/** One framed chunk: length, type, data, CRC-32 over type + data. */
+export function frameChunk(type: string, data: Uint8Array): Uint8Array {
+  const out = new Uint8Array(12 + data.length);
+  const view = new DataView(out.buffer);
+  view.setUint32(0, data.length);
+  out.set(latin1Bytes(type), 4);
+  out.set(data, 8);
+  view.setUint32(8 + data.length, crc32(out.subarray(4, 8 + data.length)));
+  return out;
+}
+
+/** tEXt when keyword and value are Latin-1, else iTXt (uncompressed, no language tag). */
+export function textChunk(keyword: string, value: string): Uint8Array {
+  validateKeyword(keyword);
+  const key = latin1Bytes(keyword);
+  if (isLatin1(value)) {
+    const v = latin1Bytes(value);
+    const data = new Uint8Array(key.length + 1 + v.length);
+    data.set(key, 0);
+    data.set(v, key.length + 1);
+    return frameChunk('tEXt', data);
+  }
+  const v = utf8Encoder.encode(value);
+  // keyword \0, compression flag 0, method 0, language "" \0, translated keyword "" \0, text
+  const data = new Uint8Array(key.length + 5 + v.length);
+  data.set(key, 0);
+  data.set(v, key.length + 5);
+  return frameChunk('iTXt', data);
+}
+
+export interface RawChunk {
+  type: string;
+  /** offset of the chunk's length field in the file */
+  offset: number;
+  data: Uint8Array;
+}
+
+/** Walks the chunk list; checks the signature, bounds and (for the chunks returned) CRC. */
+export function readChunks(png: Uint8Array, wanted?: ReadonlySet<string>): RawChunk[] {
+  if (png.length < 8 || PNG_SIGNATURE.some((b, i) => png[i] !== b)) throw new Error('not a PNG file (bad signature)');
+  const view = new DataView(png.buffer, png.byteOffset, png.byteLength);
+  const chunks: RawChunk[] = [];
+  let pos = 8;
+  for (;;) {
+    if (pos + 12 > png.length) throw new Error(`truncated PNG: chunk header at byte ${pos} runs past the end`);
+    const length = view.getUint32(pos);
+    const type = latin1Decoder.decode(png.subarray(pos + 4, pos + 8));
+    if (!/^[A-Za-z]{4}$/.test(type)) throw new Error(`corrupt PNG: bad chunk type at byte ${pos}`);
+    const end = pos + 12 + length;
+    if (end > png.length) throw new Error(`truncated PNG: chunk ${type} at byte ${pos} runs past the end`);
+    if (!wanted || wanted.has(type)) {
+      const crc = view.getUint32(pos + 8 + length);
+      if (crc32(png.subarray(pos + 4, pos + 8 + length)) !== crc) throw new Error(`corrupt PNG: CRC mismatch in chunk ${type} at byte ${pos}`);
+      chunks.push({ type, offset: pos, data: png.subarray(pos + 8, pos + 8 + length) });
+    }
+    pos = end;
+    if (type === 'IEND') return chunks;
+  }
+}
+
+function nul(data: Uint8Array, from: number, type: string): number {
+  const i = data.indexOf(0, from);
+  if (i < 0) throw new Error(`corrupt PNG: ${type} chunk lacks a NUL separator`);
+  return i;
+}
+
+/** Decodes one tEXt / zTXt / iTXt chunk into [keyword, value]. */
+export function decodeTextChunk(chunk: RawChunk): [string, string] {
+  const { type, data } = chunk;
+  const k = nul(data, 0, type);
+  const keyword = latin1Decoder.decode(data.subarray(0, k));
+  if (type === 'tEXt') return [keyword, latin1Decoder.decode(data.subarray(k + 1))];
+  if (type === 'zTXt') return [keyword, latin1Decoder.decode(inflateSync(data.subarray(k + 2)))];
+  if (type !== 'iTXt') throw new Error(`not a text chunk: ${type}`);
+  const compressed = data[k + 1] === 1;
+  const lang = nul(data, k + 3, type);
+  const tkey = nul(data, lang + 1, type);
+  const body = data.subarray(tkey + 1);
+  return [keyword, utf8Decoder.decode(compressed ? inflateSync(body) : body)];
+}
+
+export const TEXT_CHUNK_TYPES: ReadonlySet<string> = new Set(['tEXt', 'zTXt', 'iTXt']);
+
+/** All text chunks of a PNG as keyword → value; a repeated keyword keeps its last value (as Pillow does). */
+export function readTextChunks(png: Uint8Array): Record<string, string> {
+  const text: Record<string, string> = {};
+  for (const c of readChunks(png, TEXT_CHUNK_TYPES)) {
+    const [k, v] = decodeTextChunk(c);
+    text[k] = v;
+  }
+  return text;
+}
+
+/** Returns a new PNG with `chunks` inserted right after IHDR. */
+export function insertAfterIhdr(png: Uint8Array, chunks: Uint8Array[]): Uint8Array {
+  const [first] = readChunks(png, new Set(['IHDR']));
+  if (!first || first.offset !== 8) throw new Error('corrupt PNG: IHDR is not the first chunk');
+  const at = 8 + 12 + first.data.length;
+  const extra = chunks.reduce((n, c) => n + c.length, 0);
+  const out = new Uint8Array(png.length + extra);
+  out.set(png.subarray(0, at), 0);
+  let pos = at;
+  for (const c of chunks) {
+    out.set(c, pos);
+    pos += c.length;
+  }
+  out.set(png.subarray(at), pos);
+  return out;
+}

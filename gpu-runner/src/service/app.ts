@@ -1,0 +1,229 @@
+// The runner's HTTP surface (Hono). Every route but /v2/health/* (and /metrics when
+// RUNNER_METRICS_PUBLIC=1) needs a valid HMAC signature (./signing.ts).
+import { Hono, type Context } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
+import { HTTPException } from 'hono/http-exception';
+import { z } from 'zod';
+import type { RunnerConfig } from '../config.ts';
+import { createCallbackDispatcher, type CallbackDispatcher } from './callbacks.ts';
+import { embeddingContentType, encodeEmbeddings, encoderHeaders } from './embedding-codec.ts';
+import type { ServiceEngine } from './engine-port.ts';
+import { ApiError, errorResponse, fromZodError } from './errors.ts';
+import { JobBody, maxPromptChars, resolveJob } from './job-request.ts';
+import { createJobStore, isTerminal, jobView, type Job, type JobStore } from './job-store.ts';
+import { jobEventStream } from './job-events.ts';
+import { errorMessage, type Logger } from './log.ts';
+import { createMetrics, type RunnerMetrics } from './metrics.ts';
+import { modelSummary } from './model-summary.ts';
+import { createRunner, type Runner } from './runner.ts';
+import { createVerifier, sha256Hex } from './signing.ts';
+
+export type ServiceConfig = Pick<
+  RunnerConfig,
+  | 'queueLimit'
+  | 'maxBatch'
+  | 'batchWaitMs'
+  | 'jobDeadlineMs'
+  | 'maxBodyBytes'
+  | 'retainJobs'
+  | 'previewEvery'
+  | 'keys'
+  | 'callbackAllowList'
+  | 'metricsPublic'
+>;
+
+export interface RunnerService {
+  app: Hono<Env>;
+  store: JobStore;
+  metrics: RunnerMetrics;
+  callbacks: CallbackDispatcher;
+  /** the engine is loaded: jobs and embeddings are served from now on */
+  attachEngine(engine: ServiceEngine): void;
+  /** warm-up done: /v2/health/ready answers 200 */
+  markReady(): void;
+  /** stops accepting (503), finishes or fails running jobs within graceMs, delivers their outcomes */
+  shutdown(graceMs: number): Promise<void>;
+  /** crash path: every unfinished job is marked failed, synchronously */
+  failAll(code: string, message: string): void;
+}
+
+type Env = { Variables: { keyId: string; body: Uint8Array } };
+
+const EmbedBody = z.strictObject({ prompts: z.array(z.string().max(maxPromptChars)).min(1).max(64) });
+const publicPaths = new Set(['/v2/health/live', '/v2/health/ready']);
+
+function parseJson(bytes: Uint8Array): unknown {
+  try {
+    return JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes));
+  } catch {
+    throw new ApiError(400, 'invalid_json', 'the body is not valid UTF-8 JSON');
+  }
+}
+
+export function createRunnerService(config: ServiceConfig, deps: { logger: Logger; fetch?: typeof fetch; defaultMetrics?: boolean }): RunnerService {
+  const { logger } = deps;
+  const metrics = createMetrics({ maxBatch: config.maxBatch, defaultMetrics: deps.defaultMetrics ?? false });
+  const store = createJobStore({ retain: config.retainJobs });
+  const callbacks = createCallbackDispatcher({ keys: config.keys, store, logger, ...(deps.fetch ? { fetch: deps.fetch } : {}) });
+  const verify = createVerifier({ keys: config.keys });
+  let engine: ServiceEngine | undefined;
+  let runner: Runner | undefined;
+  let ready = false;
+  let draining = false;
+
+  const app = new Hono<Env>();
+
+  app.onError((err, c) => {
+    if (err instanceof ApiError) return errorResponse(c, err);
+    if (err instanceof HTTPException) return errorResponse(c, new ApiError(err.status === 413 ? 413 : 400, 'bad_request', err.message || 'bad request'));
+    if (err instanceof URIError) return errorResponse(c, new ApiError(400, 'bad_request', 'malformed URL encoding'));
+    logger.log('error', 'unhandled route error', { path: c.req.path, error: errorMessage(err) });
+    return errorResponse(c, new ApiError(500, 'internal_error', 'internal error'));
+  });
+  app.notFound((c) => errorResponse(c, new ApiError(404, 'not_found', `no route ${c.req.method} ${c.req.path}`)));
+
+  app.use(async (c, next) => {
+    const t0 = performance.now();
+    await next();
+    const route = c.req.routePath === '/*' ? 'unmatched' : c.req.routePath;
+    metrics.httpRequests.inc({ method: c.req.method, route, status: String(c.res.status) });
+    if (!publicPaths.has(c.req.path)) logger.log('info', 'request', { method: c.req.method, route, status: c.res.status, ms: Math.round(performance.now() - t0), keyId: c.get('keyId') });
+  });
+
+  app.use(bodyLimit({ maxSize: config.maxBodyBytes, onError: (c) => errorResponse(c, new ApiError(413, 'body_too_large', `the body exceeds ${config.maxBodyBytes} bytes`)) }));
+
+  app.use(async (c, next) => {
+    if (publicPaths.has(c.req.path) || (config.metricsPublic && c.req.path === '/metrics')) return next();
+    const body = new Uint8Array(await c.req.arrayBuffer());
+    const url = new URL(c.req.url);
+    const result = await verify({ method: c.req.method, path: `${url.pathname}${url.search}`, headers: c.req.raw.headers, body });
+    if (!result.ok) throw new ApiError(401, 'unauthorized', `request signature rejected: ${result.reason}`);
+    c.set('keyId', result.keyId);
+    c.set('body', body);
+    return next();
+  });
+
+  function requireRunner(write: boolean): { engine: ServiceEngine; runner: Runner } {
+    if (draining && write) throw new ApiError(503, 'shutting_down', 'the runner is shutting down; submit elsewhere');
+    if (!engine || !runner) throw new ApiError(503, 'not_ready', 'the model is still loading', { headers: { 'retry-after': '5' } });
+    return { engine, runner };
+  }
+
+  function jobOr404(id: string): Job {
+    const job = store.get(id);
+    if (!job) throw new ApiError(404, 'job_not_found', `no job "${id}" (unknown, or evicted after finishing)`, { field: 'id' });
+    return job;
+  }
+
+  app.get('/v2/health/live', (c) => c.json({ status: 'live' }));
+  app.get('/v2/health/ready', (c) => {
+    if (draining) return errorResponse(c, new ApiError(503, 'shutting_down', 'the runner is shutting down'));
+    if (!ready || !engine) return errorResponse(c, new ApiError(503, 'not_ready', engine ? 'warming up' : 'the model is still loading'));
+    return c.json({ status: 'ready', model: engine.manifest.id, queueDepth: runner?.queueDepth() ?? 0 });
+  });
+
+  app.get('/metrics', async (c) => c.body(await metrics.registry.metrics(), 200, { 'content-type': metrics.registry.contentType }));
+
+  app.post('/v1/embed', async (c) => {
+    const { engine: e } = requireRunner(true);
+    const parsed = EmbedBody.safeParse(parseJson(c.get('body')));
+    if (!parsed.success) throw fromZodError(parsed.error);
+    let bytes: Uint8Array;
+    try {
+      const te = e.manifest.textEncoder;
+      bytes = encodeEmbeddings(await e.encode(parsed.data.prompts), { id: te.id, sha256: te.sha256 });
+    } catch (err) {
+      logger.log('error', 'encode failed', { error: errorMessage(err) });
+      throw new ApiError(500, 'engine_error', `encoding failed: ${errorMessage(err)}`);
+    }
+    const te = e.manifest.textEncoder;
+    return c.body(bytes as Uint8Array<ArrayBuffer>, 200, {
+      'content-type': embeddingContentType,
+      [encoderHeaders.id]: te.id,
+      [encoderHeaders.sha256]: te.sha256,
+      'x-imagen-embeddings-sha256': await sha256Hex(bytes),
+    });
+  });
+
+  app.post('/v1/jobs', (c) => {
+    const { engine: e, runner: r } = requireRunner(true);
+    const parsed = JobBody.safeParse(parseJson(c.get('body')));
+    if (!parsed.success) throw fromZodError(parsed.error);
+    const spec = resolveJob(parsed.data, { manifest: e.manifest, callbackAllowList: config.callbackAllowList });
+    const { job, created } = r.submit(parsed.data.id, c.get('keyId'), spec);
+    c.header('location', `/v1/jobs/${encodeURIComponent(job.id)}`);
+    return c.json({ job: jobView(job) }, created ? 202 : 200);
+  });
+
+  app.get('/v1/model', (c) => c.json(modelSummary(requireRunner(false).engine)));
+
+  app.get('/v1/jobs/:id', (c) => c.json({ job: jobView(jobOr404(c.req.param('id'))) }));
+
+  app.get('/v1/jobs/:id/events', (c) => {
+    const job = jobOr404(c.req.param('id'));
+    const header = c.req.header('last-event-id') ?? c.req.query('lastEventId');
+    let after = 0;
+    if (header !== undefined) {
+      if (!/^\d{1,9}$/.test(header)) throw new ApiError(400, 'invalid_request', 'Last-Event-ID: must be a non-negative integer (an event id)', { field: 'Last-Event-ID' });
+      after = Number(header);
+    }
+    return jobEventStream(c, store, job, after);
+  });
+
+  app.post('/v1/jobs/:id/cancel', (c) => {
+    const job = jobOr404(c.req.param('id'));
+    if (isTerminal(job)) throw new ApiError(409, 'job_finished', `job "${job.id}" already ${job.status}`);
+    requireRunner(false).runner.cancel(job);
+    return c.json({ job: jobView(job) }, 202);
+  });
+
+  app.get('/v1/jobs/:id/images/:index', (c) => imageResponse(c, jobOr404(c.req.param('id')), c.req.param('index')));
+
+  function imageResponse(c: Context<Env>, job: Job, indexText: string): Response {
+    if (job.status !== 'completed') throw new ApiError(409, 'job_not_completed', `job "${job.id}" is ${job.status}; images exist once it is completed`);
+    const index = /^\d{1,4}$/.test(indexText) ? Number(indexText) : -1;
+    const image = job.images[index];
+    if (!image) throw new ApiError(404, 'image_not_found', `image index must be in [0, ${job.images.length - 1}]`, { field: 'index', allowed: job.images.map((i) => i.index) });
+    const etag = `"${image.sha256}"`;
+    const headers = { etag, 'cache-control': 'private, max-age=86400' };
+    const inm = c.req.header('if-none-match');
+    if (inm !== undefined && inm.split(',').some((t) => t.trim() === etag || t.trim() === `W/${etag}`)) return c.body(null, 304, headers);
+    return c.body(image.png as Uint8Array<ArrayBuffer>, 200, { ...headers, 'content-type': 'image/png' });
+  }
+
+  return {
+    app,
+    store,
+    metrics,
+    callbacks,
+    attachEngine(e) {
+      engine = e;
+      metrics.watchTextEncoder(() => e.textEncoderRuns());
+      runner = createRunner({
+        engine: e,
+        store,
+        metrics,
+        logger,
+        callbacks,
+        queueLimit: config.queueLimit,
+        maxBatch: config.maxBatch,
+        batchWaitMs: config.batchWaitMs,
+        jobDeadlineMs: config.jobDeadlineMs,
+        previewEvery: config.previewEvery,
+      });
+    },
+    markReady() {
+      ready = true;
+    },
+    async shutdown(graceMs) {
+      draining = true;
+      if (runner) await runner.drain(graceMs);
+      await callbacks.flush(5000);
+    },
+    failAll(code, message) {
+      draining = true;
+      if (runner) runner.failAll(code, message);
+      else for (const job of store.active()) store.finish(job, 'failed', { code, message, retryable: true });
+    },
+  };
+}

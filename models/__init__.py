@@ -1,0 +1,1 @@
+"""imagen-ts Python side: procedural world, tokenizer, training code."""

@@ -1,0 +1,115 @@
+// ShapesBench: generates 64 px images for every case × seed of a prompt file with
+// the cascade's base stage, judges each, and reports accuracy per category.
+//   npm run eval -- --prompts models/eval/dev.jsonl --seeds 4 --json
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { Command, InvalidArgumentError } from 'commander';
+import { createCascade } from '../../gpu-runner/src/engine/cascade.ts';
+import { samplerNames, type SamplerName } from '../../gpu-runner/src/manifest/schema.ts';
+import { encodePng } from '../../gpu-runner/src/png/index.ts';
+import { parseCases, type Case } from './judge/case.ts';
+import { judge } from './judge/judge.ts';
+import { contactSheet, type Tile } from './contact-sheet.ts';
+
+const root = resolve(dirname(new URL(import.meta.url).pathname), '../..');
+
+const int = (name: string, lo: number, hi: number) => (v: string) => {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < lo || n > hi) throw new InvalidArgumentError(`${name} must be an integer in ${lo}..${hi}`);
+  return n;
+};
+const num = (name: string, lo: number, hi: number) => (v: string) => {
+  const n = Number(v);
+  if (!Number.isFinite(n) || n < lo || n > hi) throw new InvalidArgumentError(`${name} must be a number in ${lo}..${hi}`);
+  return n;
+};
+
+const program = new Command('eval')
+  .description('ShapesBench: prompt-following accuracy of the base stage, judged automatically')
+  .option('--prompts <file>', 'JSON-lines case file', 'models/eval/dev.jsonl')
+  .option('--seeds <n>', 'images per case (seeds seed-base … seed-base+n-1)', int('--seeds', 1, 64), 4)
+  .option('--seed-base <n>', 'first seed', int('--seed-base', 0, 2 ** 32 - 1), 0)
+  .option('--model <dir>', 'model folder', 'models/embedded')
+  .option('--sampler <name>', `one of ${samplerNames.join(', ')}`)
+  .option('--steps <n>', 'base-stage steps', int('--steps', 1, 1000))
+  .option('--guidance <s>', 'classifier-free guidance scale', num('--guidance', 0, 50))
+  .option('--threads <n>', 'ONNX intra-op threads', int('--threads', 1, 256))
+  .option('--sheet <file>', 'contact sheet PNG', '.local/eval/contact-sheet.png')
+  .option('--json', 'print one JSON object with per-category accuracy on the last line')
+  .exitOverride()
+  .configureOutput({ writeErr: (s) => process.stderr.write(s.startsWith('error:') ? `eval: ${s.slice(7)}` : s) });
+
+interface Options {
+  prompts: string;
+  seeds: number;
+  seedBase: number;
+  model: string;
+  sampler?: string;
+  steps?: number;
+  guidance?: number;
+  threads?: number;
+  sheet: string;
+  json?: boolean;
+}
+
+async function main(): Promise<void> {
+  try {
+    program.parse();
+  } catch (e) {
+    process.exit((e as { exitCode?: number }).exitCode ?? 2);
+  }
+  const o = program.opts<Options>();
+  if (o.sampler !== undefined && !(samplerNames as readonly string[]).includes(o.sampler)) fail(`--sampler must be one of ${samplerNames.join(', ')}`);
+  let cases: Case[];
+  try {
+    cases = parseCases(readFileSync(resolve(o.prompts), 'utf8'));
+  } catch (e) {
+    fail(`--prompts ${o.prompts}: ${(e as Error).message}`);
+  }
+  const cascade = await createCascade({ modelDir: resolve(root, o.model), threads: o.threads }).catch((e: Error) => fail(`--model ${o.model}: ${e.message}`));
+  const base = cascade.manifest.stages[0]!;
+  const params = { steps: o.steps, sampler: o.sampler as SamplerName | undefined, guidance: o.guidance };
+
+  const perCategory = new Map<string, { pass: number; total: number }>();
+  const rows: Tile[][] = [];
+  const started = Date.now();
+  for (const [k, c] of cases.entries()) {
+    const result = await cascade.generate({ prompt: c.prompt, seed: o.seedBase, n: o.seeds, size: base.resolution, stages: { [base.name]: params }, mark: false });
+    const row: Tile[] = [];
+    for (const img of result.images) {
+      const v = judge({ data: img.rgb, width: img.width, height: img.height }, c.expect);
+      const s = perCategory.get(c.category) ?? { pass: 0, total: 0 };
+      s.total++;
+      if (v.pass) s.pass++;
+      perCategory.set(c.category, s);
+      row.push({ rgb: img.rgb, size: img.width, pass: v.pass });
+    }
+    rows.push(row);
+    process.stderr.write(`\r${k + 1}/${cases.length} cases`);
+  }
+  process.stderr.write('\n');
+
+  const accuracy: Record<string, number> = {};
+  for (const [cat, s] of perCategory) accuracy[cat] = Math.round((s.pass / s.total) * 1000) / 1000;
+  const all = [...perCategory.values()].reduce((a, s) => ({ pass: a.pass + s.pass, total: a.total + s.total }), { pass: 0, total: 0 });
+  accuracy.overall = Math.round((all.pass / all.total) * 1000) / 1000;
+
+  const sheet = contactSheet(rows);
+  mkdirSync(dirname(resolve(o.sheet)), { recursive: true });
+  writeFileSync(resolve(o.sheet), encodePng({ width: sheet.width, height: sheet.height, rgb: sheet.rgb, text: { Comment: `ShapesBench ${o.prompts}` } }));
+
+  const b = cascade.manifest.stages[0]!.defaults;
+  const setting = `${params.sampler ?? b.sampler} ${params.steps ?? b.steps} steps, guidance ${params.guidance ?? b.guidance}`;
+  console.log(`ShapesBench on ${o.prompts}: ${cases.length} cases × ${o.seeds} seeds, ${setting}, ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  for (const [cat, acc] of Object.entries(accuracy)) console.log(`  ${cat.padEnd(9)} ${(acc * 100).toFixed(1)}%`);
+  console.log(`contact sheet: ${o.sheet}`);
+  if (o.json) console.log(JSON.stringify(accuracy));
+  await cascade.dispose();
+}
+
+function fail(message: string): never {
+  process.stderr.write(`eval: ${message}\n`);
+  process.exit(2);
+}
+
+await main();

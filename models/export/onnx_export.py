@@ -1,0 +1,103 @@
+"""Export the text encoder and the U-Net stages to ONNX under the engine's contract.
+
+text encoder: input_ids int64 [B, L], attention_mask int64 [B, L] -> last_hidden_state float32 [B, L, D]
+stage:        sample float32 [B, C, H, W], timestep float32 [B], encoder_hidden_states float32 [B, L, D],
+              encoder_attention_mask int64 [B, L] (+ noise_level int64 [B] on SR stages) -> out float32 [B, C', H, W]
+Batch and spatial axes are dynamic; L is fixed to maxTokens.
+"""
+import hashlib
+import os
+import tempfile
+
+import onnx
+import torch
+from torch import nn
+
+OPSET = 17
+
+
+def sha256_file(path: str) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+class _StageWrapper(nn.Module):
+    """Pins the positional argument order so ONNX input names match the contract."""
+
+    def __init__(self, unet: nn.Module, sr: bool):
+        super().__init__()
+        self.unet = unet
+        self.sr = sr
+
+    def forward(self, sample, timestep, encoder_hidden_states, encoder_attention_mask, noise_level=None):
+        return self.unet(sample, timestep, encoder_hidden_states, encoder_attention_mask, noise_level)
+
+
+def encoder_example(max_tokens: int, batch: int = 2, vocab: int = 32, seed: int = 0):
+    g = torch.Generator().manual_seed(seed)
+    ids = torch.randint(2, vocab, (batch, max_tokens), generator=g)
+    mask = torch.ones(batch, max_tokens, dtype=torch.long)
+    for b in range(batch):
+        n = 3 + (5 * b) % (max_tokens - 3)
+        ids[b, n - 1] = 1  # </s>
+        ids[b, n:] = 0
+        mask[b, n:] = 0
+    return ids, mask
+
+
+def stage_example(in_channels: int, res: int, max_tokens: int, text_dim: int, sr: bool, batch: int = 2, seed: int = 0):
+    g = torch.Generator().manual_seed(seed)
+    sample = torch.randn(batch, in_channels, res, res, generator=g)
+    timestep = torch.linspace(999.0, 3.0, batch)
+    text = torch.randn(batch, max_tokens, text_dim, generator=g)
+    mask = torch.zeros(batch, max_tokens, dtype=torch.long)
+    for b in range(batch):
+        mask[b, : 1 + (7 * b + 4) % max_tokens] = 1
+    inputs = [sample, timestep, text, mask]
+    if sr:
+        inputs.append(torch.linspace(0, 250, batch).round().long())
+    return inputs
+
+
+def _save_atomic(model_proto_path: str, dest: str) -> None:
+    os.replace(model_proto_path, dest)
+
+
+def export_encoder(encoder: nn.Module, dest: str) -> None:
+    encoder.eval()
+    ids, mask = encoder_example(encoder.cfg.max_tokens, vocab=min(encoder.cfg.vocab_size, 64))
+    _export(encoder, (ids, mask), dest, ["input_ids", "attention_mask"], ["last_hidden_state"],
+            {"input_ids": {0: "batch"}, "attention_mask": {0: "batch"}, "last_hidden_state": {0: "batch"}})
+
+
+def export_stage(unet: nn.Module, dest: str, max_tokens: int, sr: bool, example_res: int = 32) -> None:
+    unet.eval()
+    cfg = unet.cfg
+    inputs = stage_example(cfg.in_channels, example_res, max_tokens, cfg.text_dim, sr)
+    names = ["sample", "timestep", "encoder_hidden_states", "encoder_attention_mask"] + (["noise_level"] if sr else [])
+    axes = {n: {0: "batch"} for n in names}
+    axes["sample"] = {0: "batch", 2: "height", 3: "width"}
+    axes["out"] = {0: "batch", 2: "height", 3: "width"}
+    _export(_StageWrapper(unet, sr), tuple(inputs), dest, names, ["out"], axes)
+
+
+def _export(module: nn.Module, args: tuple, dest: str, input_names, output_names, dynamic_axes) -> None:
+    os.makedirs(os.path.dirname(os.path.abspath(dest)), exist_ok=True)
+    fd, tmp = tempfile.mkstemp(suffix=".onnx", dir=os.path.dirname(os.path.abspath(dest)))
+    os.close(fd)
+    with torch.no_grad():
+        torch.onnx.export(module, args, tmp, input_names=input_names, output_names=output_names,
+                          dynamic_axes=dynamic_axes, opset_version=OPSET, do_constant_folding=True)
+    model = onnx.load(tmp)
+    onnx.checker.check_model(model)
+    # Drop the exporter's doc strings (they hold absolute source paths) so the bytes are reproducible.
+    for node in model.graph.node:
+        node.doc_string = ""
+        node.name = ""
+    model.producer_version = ""
+    onnx.save(model, tmp)
+    os.chmod(tmp, 0o644)
+    _save_atomic(tmp, dest)

@@ -1,0 +1,55 @@
+"""python3 -m models.train --stage encoder|base64|sr256|sr1024 --minutes N [--threads K] [--device cpu|cuda]
+
+Resumes from models/.cache/checkpoints/<stage>/state.pt (or the committed
+models/checkpoints/<stage>/ema.pt); logs to stdout; sample grids go to models/runs/.
+"""
+import argparse
+import os
+import sys
+
+import torch
+
+from .checkpoint import committed_path
+from .common import Logger
+
+STAGES = ("encoder", "base64", "sr256", "sr1024")
+ALIASES = {"base": "base64"}
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--stage", required=True, help=f"one of {', '.join(STAGES)} ('base' = base64)")
+    ap.add_argument("--minutes", type=float, required=True, help="wall-clock training time (> 0)")
+    ap.add_argument("--threads", type=int, default=1, help="torch intra-op threads (>= 1)")
+    ap.add_argument("--device", default="cpu", choices=["cpu", "cuda"])
+    ap.add_argument("--batch", type=int, default=0, help="override the stage's batch size (>= 1)")
+    ap.add_argument("--force", action="store_true", help="encoder: train on although stages already depend on it")
+    args = ap.parse_args(argv)
+    stage = ALIASES.get(args.stage, args.stage)
+    if stage not in STAGES:
+        ap.error(f"--stage: {args.stage!r} is not one of {', '.join(STAGES)}")
+    if args.minutes <= 0:
+        ap.error(f"--minutes: {args.minutes} must be > 0")
+    if args.threads < 1:
+        ap.error(f"--threads: {args.threads} must be >= 1")
+    if args.batch < 0:
+        ap.error(f"--batch: {args.batch} must be >= 1")
+    if args.device == "cuda" and not torch.cuda.is_available():
+        ap.error("--device cuda: no CUDA device is available")
+    torch.set_num_threads(args.threads)
+    log = Logger(stage)
+    log(f"torch {torch.__version__}, {args.threads} threads, device {args.device}, pid {os.getpid()}")
+    if stage == "encoder":
+        frozen_users = [s for s in STAGES[1:] if os.path.exists(committed_path(s))]
+        if frozen_users and not args.force:
+            ap.error(f"the encoder is frozen: {', '.join(frozen_users)} trained against it (--force to override)")
+        from .encoder import train_encoder
+        train_encoder(args.minutes, args.device, batch=args.batch or 64, log=log)
+    else:
+        from .stage import train_stage
+        train_stage(stage, args.minutes, args.device, batch=args.batch or None, log=log)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

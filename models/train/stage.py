@@ -1,0 +1,176 @@
+"""Diffusion training of one cascade stage against the frozen text encoder.
+
+Loss: MSE on the stage's prediction target (v for the embedded cascade) with
+min-SNR-5 weighting (Hang et al. 2023), which speeds up convergence a lot at
+this tiny compute budget. 10% of captions are dropped to "" for classifier-free
+guidance. SR stages get noise-conditioning augmentation: the upsampled low-res
+image is noised to a random level s in [0, AUG_MAX) and s is fed as noise_level.
+"""
+import os
+import time
+
+import numpy as np
+import torch
+
+from models.nets.configs import EMBEDDED
+from models.nets.diffusion import Diffusion
+from models.nets.unet import EfficientUNet, UNetConfig, count_params
+
+from . import checkpoint
+from .common import RUNS, Logger, load_tokenizer
+from .encoder import load_frozen_encoder
+from .sample import ddim_sample, save_grid
+
+AUG_MAX = 500
+MIN_SNR = 5.0
+HPARAMS = {
+    "base64": {"batch": 16, "lr": 3e-4},
+    "sr256": {"batch": 8, "lr": 3e-4, "crops_per_scene": 2},
+    "sr1024": {"batch": 8, "lr": 3e-4, "crops_per_scene": 4},
+}
+LOW = {"sr256": 64, "sr1024": 256}
+
+
+def loss_weight(diffusion: Diffusion, prediction: str, t: torch.Tensor) -> torch.Tensor:
+    ab = diffusion.alpha_bar[t]
+    snr = ab / (1 - ab)
+    w = snr.clamp(max=MIN_SNR)
+    return w / (snr + 1) if prediction == "v" else w / snr
+
+
+class StageTrainer:
+    def __init__(self, stage: str, device: str, log: Logger, batch: int = None):
+        self.stage, self.device, self.log = stage, device, log
+        self.spec = EMBEDDED["stages"][stage]
+        self.hp = dict(HPARAMS[stage], **({"batch": batch} if batch else {}))
+        self.sr = stage != "base64"
+        self.tok = load_tokenizer()
+        self.encoder = load_frozen_encoder(device)
+        self.max_tokens = self.encoder.cfg.max_tokens
+        self.diffusion = Diffusion(self.spec["schedule"], device)
+        state = checkpoint.load(stage)
+        cfg = UNetConfig.from_dict(state["config"]["unet"]) if state else self.spec["unet"]
+        self.unet = EfficientUNet(cfg).to(device)
+        self.ema = checkpoint.EMA(self.unet, 0.999)
+        self.opt = torch.optim.AdamW(self.unet.parameters(), lr=self.hp["lr"], weight_decay=0.0)
+        self.progress = {"step": 0, "index": 0, "seconds": 0.0, "images": 0}
+        if state is not None:
+            if state["full"]:
+                self.unet.load_state_dict(state["model"])
+                self.ema.model.load_state_dict(state["ema"])
+                self.ema.updates = state["ema_updates"]
+                self.opt.load_state_dict(state["optimizer"])
+            else:
+                checkpoint.load_half_state(self.unet, state["weights"])
+                checkpoint.load_half_state(self.ema.model, state["weights"])
+                self.ema.updates = 10_000
+            self.progress = state["progress"]
+            log(f"resumed at step {self.progress['step']} ({'full state' if state['full'] else 'fp16 EMA only'})")
+        log(f"{count_params(self.unet) / 1e6:.2f} M params, hparams {self.hp}")
+        self.rng = np.random.default_rng(self.progress["step"] + 17)
+        self.gen = torch.Generator().manual_seed(self.progress["step"] + 29)
+
+    @torch.no_grad()
+    def embed(self, texts):
+        ids, mask = self.tok.batch_trimmed(texts, self.max_tokens)
+        ids, mask = ids.to(self.device), mask.to(self.device)
+        return self.encoder(ids, mask), mask
+
+    def batch(self, stream):
+        from .data import base_batch, sr_batch
+        n = self.hp["batch"]
+        if not self.sr:
+            x0, texts = base_batch(stream, n)
+            return x0, None, texts
+        return sr_batch(stream, n, LOW[self.stage], self.spec["resolution"], self.spec["train_crop"], self.rng,
+                        self.hp["crops_per_scene"])
+
+    def step(self, stream) -> float:
+        from .data import drop_captions
+        x0, lo, texts = self.batch(stream)
+        x0 = x0.to(self.device)
+        text, mask = self.embed(drop_captions(texts, self.rng))
+        b = x0.shape[0]
+        t = torch.randint(0, self.diffusion.train_steps, (b,), generator=self.gen).to(self.device)
+        noise = torch.randn(x0.shape, generator=self.gen).to(self.device)
+        x_t = self.diffusion.q_sample(x0, t, noise)
+        noise_level = None
+        if self.sr:
+            lo = lo.to(self.device)
+            noise_level = torch.randint(0, AUG_MAX, (b,), generator=self.gen).to(self.device)
+            lo_aug = self.diffusion.q_sample(lo, noise_level, torch.randn(lo.shape, generator=self.gen).to(self.device))
+            x_t = torch.cat([x_t, lo_aug], dim=1)
+        out = self.unet(x_t, t.float(), text, mask, noise_level)
+        pred = self.spec["prediction"]
+        target = self.diffusion.target(pred, x0, t, noise)
+        per = (out[:, :3] - target).pow(2).mean(dim=(1, 2, 3))
+        loss = (loss_weight(self.diffusion, pred, t) * per).mean()
+        for g in self.opt.param_groups:
+            g["lr"] = self.hp["lr"] * min(1.0, (self.progress["step"] + 1) / 100)
+        self.opt.zero_grad(set_to_none=True)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(self.unet.parameters(), 1.0)
+        self.opt.step()
+        self.ema.update(self.unet)
+        self.progress["step"] += 1
+        self.progress["images"] += b
+        return per.mean().item()
+
+    def save(self, stream, elapsed: float) -> None:
+        self.progress["index"] = stream.index
+        progress = dict(self.progress, seconds=self.progress["seconds"] + elapsed)
+        checkpoint.save(self.stage, {"unet": self.unet.cfg.to_dict()}, self.unet, self.ema, self.opt, progress)
+
+    @torch.no_grad()
+    def sample_grid(self) -> str:
+        from .data import WorldStream, sr_batch
+        os.makedirs(RUNS, exist_ok=True)
+        path = os.path.join(RUNS, f"{self.stage}-step{self.progress['step']:06d}.png")
+        gen = torch.Generator().manual_seed(7)
+        val = WorldStream(self.stage, 10_000_000)  # far beyond any training index
+        net = self.ema.model
+        if not self.sr:
+            texts = val.captions(8)
+            text, mask = self.embed(texts)
+            null, null_mask = self.embed([""] * 8)
+            x = ddim_sample(net, self.diffusion, self.spec["prediction"], (8, 3, 64, 64), text, mask, null, null_mask,
+                            steps=20, guidance=4.0, thresholding="dynamic", generator=gen)
+            save_grid(path, [x])
+            self.log(f"grid {path}: " + " | ".join(texts))
+            return path
+        res = self.spec["resolution"]
+        crop = 256 if res == 1024 else res
+        hi, lo, texts = sr_batch(val, 3, LOW[self.stage], res, crop, np.random.default_rng(3))
+        lo = lo.to(self.device)
+        text, mask = self.embed(texts)
+        x = ddim_sample(net, self.diffusion, self.spec["prediction"], hi.shape, text, mask, text, mask, steps=8,
+                        guidance=1.0, thresholding="static", lowres=lo, noise_level=100, generator=gen)
+        save_grid(path, [lo.cpu(), x.cpu(), hi])
+        self.log(f"grid {path} (rows: bicubic input, SR output, ground truth)")
+        return path
+
+
+def train_stage(stage: str, minutes: float, device: str, batch: int = None, save_minutes: float = 4.0,
+                sample_minutes: float = 10.0, log: Logger = None) -> None:
+    from .data import WorldStream
+    log = log or Logger(stage)
+    tr = StageTrainer(stage, device, log, batch)
+    stream = WorldStream(stage, tr.progress["index"])
+    deadline = time.time() + minutes * 60
+    seg_start = last_save = last_sample = t_log = time.time()
+    losses = []
+    while time.time() < deadline:
+        losses.append(tr.step(stream))
+        if len(losses) == 50:
+            log(f"step {tr.progress['step']} loss {np.mean(losses):.4f} "
+                f"{50 * tr.hp['batch'] / (time.time() - t_log):.1f} img/s index {stream.index}")
+            losses, t_log = [], time.time()
+        if time.time() - last_save > save_minutes * 60:
+            tr.save(stream, time.time() - seg_start)
+            tr.progress["seconds"] += time.time() - seg_start
+            seg_start = last_save = time.time()
+        if time.time() - last_sample > (sample_minutes if not tr.sr else 2 * sample_minutes) * 60:
+            tr.sample_grid()
+            last_sample = time.time()
+    tr.save(stream, time.time() - seg_start)
+    log(f"done at step {tr.progress['step']}")

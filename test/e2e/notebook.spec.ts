@@ -1,0 +1,188 @@
+// The notebook, end to end against the real cascade: create a notebook, run a
+// prompt cell with a fixed seed, upscale an image to 256, reload, re-run and
+// reproduce the same sha256, cancel a running cell, see a conflicting save from
+// a second page, and recreate a cell from a dropped PNG. Steps share one
+// notebook, so they run in order; each leaves screenshots in test-results/e2e.
+import type { Locator, Page, TestInfo } from '@playwright/test';
+import { expect, test } from '@playwright/test';
+import { e2eEnv } from './e2e-env.ts';
+
+test.describe.configure({ mode: 'serial' });
+
+const env = e2eEnv();
+const prompt = 'a red fox in the snow';
+const title = `e2e ${new Date().toISOString()}`;
+let notebookUrl = '';
+let baseShas: string[] = [];
+let upscaledSha = '';
+
+const cell = (page: Page, n: number): Locator => page.getByRole('region', { name: new RegExp(`^Cell ${n}: `) });
+const field = (scope: Locator, label: string): Locator => scope.getByLabel(label, { exact: true });
+const shasOf = (scope: Locator): Promise<string[]> => scope.getByRole('figure').evaluateAll((els) => els.map((e) => e.getAttribute('data-sha256') ?? ''));
+
+async function shot(page: Page, info: TestInfo, name: string): Promise<void> {
+  const path = info.outputPath(`${name}.png`);
+  await page.screenshot({ path, fullPage: true });
+  await info.attach(name, { path, contentType: 'image/png' });
+}
+
+test.beforeAll(async () => {
+  // The notebook answers before the runner has loaded its model: wait until the
+  // edge lists a model (GET /v1/models goes through to the runner pool).
+  const config = (await (await fetch(`${env.baseUrl}/api/dev-config`)).json()) as { edgeUrl: string; apiKey?: string };
+  if (!config.apiKey) throw new Error('the notebook found no dev API key: scripts/start.sh should write .local/dev-api-key');
+  const deadline = Date.now() + env.startTimeoutMs;
+  let last = '';
+  while (Date.now() < deadline) {
+    try {
+      const res = await fetch(`${config.edgeUrl}/v1/models`, { headers: { Authorization: `Bearer ${config.apiKey}` } });
+      if (res.ok && ((await res.json()) as { data: unknown[] }).data.length > 0) return;
+      last = `HTTP ${res.status}`;
+    } catch (e) {
+      last = (e as Error).message;
+    }
+    await new Promise((r) => setTimeout(r, 2000));
+  }
+  throw new Error(`the edge at ${config.edgeUrl} did not list a model in time (last: ${last})`);
+});
+
+test('creates a notebook', async ({ page }, info) => {
+  await page.goto('/');
+  await expect(page.getByRole('heading', { name: 'Notebooks' })).toBeVisible();
+  // configured from /api/dev-config: a fresh browser needs no manual setup
+  await expect(page.getByText('No API key is set')).toHaveCount(0);
+  await page.getByLabel('Title').fill(title);
+  await shot(page, info, '01-list');
+  await page.getByRole('button', { name: 'New notebook', exact: true }).click();
+  await page.waitForURL(/\/notebooks\/nb_/);
+  notebookUrl = page.url();
+  await expect(page.getByLabel('Notebook title')).toHaveValue(title);
+  await expect(page.getByText('This notebook is empty')).toBeVisible();
+  await shot(page, info, '02-created');
+});
+
+test('runs a prompt cell with a fixed seed', async ({ page }, info) => {
+  await page.goto(notebookUrl);
+  await page.getByRole('button', { name: '+ Prompt', exact: true }).click();
+  const c1 = cell(page, 1);
+  await field(c1, 'Prompt').fill(prompt);
+  await field(c1, 'Seed').fill('1234');
+  await field(c1, 'Images (n)').fill('2');
+  await field(c1, 'Steps').fill(String(env.steps));
+  await field(c1, 'Prompt').press('Shift+Enter');
+  await expect(c1.getByRole('progressbar', { name: 'Progress' }).or(c1.getByRole('figure').first())).toBeVisible();
+  await shot(page, info, '03-running');
+  await expect(c1.getByRole('figure')).toHaveCount(2, { timeout: env.testTimeoutMs });
+  await expect(c1.getByText('up to date')).toBeVisible();
+  await expect(c1.getByRole('figure').locator('strong')).toHaveText(['1234', '1235']);
+  baseShas = await shasOf(c1);
+  expect(baseShas.every((s) => /^[0-9a-f]{64}$/.test(s))).toBe(true);
+  await expect(page.getByTestId('save-state')).toHaveText('All changes saved');
+  await shot(page, info, '04-prompt-done');
+});
+
+test('upscales one image to 256', async ({ page }, info) => {
+  await page.goto(notebookUrl);
+  await cell(page, 1).getByRole('button', { name: 'Upscale Image 1', exact: true }).click();
+  const c2 = cell(page, 2);
+  await expect(c2.getByRole('heading')).toContainText('Upscale');
+  await expect(field(c2, 'Source image')).toHaveValue(/:0$/);
+  await field(c2, 'Seed').fill('77');
+  await field(c2, 'Steps').fill(String(env.steps));
+  await c2.getByRole('button', { name: 'Run Cell 2: Upscale', exact: true }).click();
+  await expect(c2.getByRole('figure')).toHaveCount(1, { timeout: env.testTimeoutMs });
+  await expect(c2.getByRole('figure').getByText('256×256')).toBeVisible();
+  [upscaledSha] = (await shasOf(c2)) as [string];
+  await expect(page.getByTestId('save-state')).toHaveText('All changes saved');
+  await shot(page, info, '05-upscaled');
+});
+
+test('reloads the same notebook', async ({ page }, info) => {
+  await page.goto(notebookUrl);
+  await expect(page.getByLabel('Notebook title')).toHaveValue(title);
+  await expect(page.getByRole('region', { name: /^Cell \d+: / })).toHaveCount(2);
+  expect(await shasOf(cell(page, 1))).toEqual(baseShas);
+  expect(await shasOf(cell(page, 2))).toEqual([upscaledSha]);
+  await expect(cell(page, 1).getByText('up to date')).toBeVisible();
+  await expect(cell(page, 2).getByText('up to date')).toBeVisible();
+  await shot(page, info, '06-reloaded');
+});
+
+test('re-running the prompt cell reproduces the same sha256', async ({ page }, info) => {
+  await page.goto(notebookUrl);
+  const c1 = cell(page, 1);
+  await c1.getByRole('button', { name: 'Re-run Cell 1: Prompt and compare', exact: true }).click();
+  await expect(c1.getByText('matched', { exact: true })).toHaveCount(2, { timeout: env.testTimeoutMs });
+  expect(await shasOf(c1)).toEqual(baseShas);
+  // the upscale's source image is unchanged, so it stays up to date
+  await expect(cell(page, 2).getByText('up to date')).toBeVisible();
+  await shot(page, info, '07-rerun-matched');
+});
+
+test('cancels a running cell', async ({ page }, info) => {
+  await page.goto(notebookUrl);
+  await page.getByRole('button', { name: '+ Prompt', exact: true }).click();
+  const c3 = cell(page, 3);
+  await field(c3, 'Prompt').fill('a lighthouse at dusk, very slowly');
+  await field(c3, 'Images (n)').fill('1');
+  await field(c3, 'Steps').fill(String(env.slowSteps));
+  await c3.getByRole('button', { name: 'Run Cell 3: Prompt', exact: true }).click();
+  await expect(c3.getByRole('status').filter({ hasText: /Waiting for a GPU|Running/ })).toBeVisible({ timeout: 60_000 });
+  await shot(page, info, '08-before-cancel');
+  await c3.getByRole('button', { name: 'Cancel Cell 3: Prompt', exact: true }).click();
+  await expect(c3.getByText('Canceled.')).toBeVisible();
+  await expect(c3.getByText('not run')).toBeVisible();
+  await expect(c3.getByRole('figure')).toHaveCount(0);
+  await expect(c3.getByRole('button', { name: 'Run Cell 3: Prompt', exact: true })).toBeEnabled();
+  await shot(page, info, '09-canceled');
+});
+
+test('shows a conflicting save from a second page instead of overwriting it', async ({ browser }, info) => {
+  const context = await browser.newContext();
+  const a = await context.newPage();
+  const b = await context.newPage();
+  await a.goto(notebookUrl);
+  await b.goto(notebookUrl);
+  await expect(a.getByLabel('Notebook title')).toHaveValue(title);
+  await expect(b.getByLabel('Notebook title')).toHaveValue(title);
+  await b.getByLabel('Notebook title').fill('Renamed in page B');
+  await expect(b.getByTestId('save-state')).toHaveText('All changes saved');
+  await a.getByLabel('Notebook title').fill('Renamed in page A');
+  await expect(a.getByTestId('conflict')).toBeVisible();
+  await expect(a.getByTestId('save-state')).toHaveText('Not saved: conflict');
+  await shot(a, info, '10-conflict');
+  // B's save stands
+  await b.reload();
+  await expect(b.getByLabel('Notebook title')).toHaveValue('Renamed in page B');
+  await a.getByRole('button', { name: 'Load their version (drop my changes)', exact: true }).click();
+  await expect(a.getByTestId('conflict')).toHaveCount(0);
+  await expect(a.getByLabel('Notebook title')).toHaveValue('Renamed in page B');
+  await expect(a.getByTestId('save-state')).toHaveText('All changes saved');
+  await shot(a, info, '11-conflict-resolved');
+  await context.close();
+});
+
+test('recreates a cell from a dropped PNG', async ({ page }, info) => {
+  await page.goto(notebookUrl);
+  const src = await cell(page, 1).getByRole('figure').first().locator('img').getAttribute('src');
+  expect(src).toBeTruthy();
+  // the edge's own PNG, with its parameters text chunks
+  const bytes = await page.evaluate(async (url) => [...new Uint8Array(await (await fetch(url)).arrayBuffer())], src!);
+  const dataTransfer = await page.evaluateHandle((b) => {
+    const dt = new DataTransfer();
+    dt.items.add(new File([new Uint8Array(b)], 'fox.png', { type: 'image/png' }));
+    return dt;
+  }, bytes);
+  const before = await page.getByRole('region', { name: /^Cell \d+: / }).count();
+  const workspace = page.getByTestId('notebook-workspace');
+  await workspace.dispatchEvent('dragover', { dataTransfer });
+  await shot(page, info, '12-dragging');
+  await workspace.dispatchEvent('drop', { dataTransfer });
+  await expect(page.getByText(/Recreated a prompt cell from fox\.png/)).toBeVisible();
+  const made = cell(page, before + 1);
+  await expect(field(made, 'Prompt')).toHaveValue(prompt);
+  await expect(field(made, 'Seed')).toHaveValue('1234');
+  await expect(field(made, 'Steps')).toHaveValue(String(env.steps));
+  await expect(made.getByText('not run')).toBeVisible();
+  await shot(page, info, '13-recreated');
+});

@@ -1,0 +1,218 @@
+// Starts real GPU runners (the fixture model) and the edge under `wrangler dev`
+// (workerd, local KV/D1/R2/Durable Objects in a temporary folder), for the edge's
+// integration tests and its benchmark. Every process is started here and ended
+// here, by its own process-group id.
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { signRequest } from '../../gpu-runner/src/service/signing.ts';
+import { generateApiKey, insertKeySql, type Scope } from '../../workers/edge/src/keys.ts';
+
+export const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+export const fixtureModel = resolve(repoRoot, 'models/fixtures/tiny');
+const wranglerBin = resolve(repoRoot, 'node_modules/wrangler/bin/wrangler.js');
+const edgeDir = resolve(repoRoot, 'workers/edge');
+
+export const signingKey = { keyId: 'edge-it', secret: randomBytes(24).toString('hex') };
+
+// wrangler lets process.env override the env file: the edge's own variables must come from the file only
+const { RUNNERS: _r, RUNNER_SIGNING_KEYS: _k, RUNNER_STALL_SECONDS: _s, MAX_ATTEMPTS: _m, ...inherited } = process.env;
+const baseEnv = { ...inherited, WRANGLER_SEND_METRICS: 'false', CLOUDFLARE_CF_FETCH_ENABLED: 'false' };
+
+export function fixtureAvailable(): boolean {
+  return existsSync(resolve(fixtureModel, 'manifest.json'));
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((ok, fail) => {
+    const srv = createServer();
+    srv.once('error', fail);
+    srv.listen(0, '127.0.0.1', () => {
+      const addr = srv.address();
+      const port = typeof addr === 'object' && addr ? addr.port : 0;
+      srv.close(() => ok(port));
+    });
+  });
+}
+
+async function waitFor(check: () => Promise<boolean>, what: string, timeoutMs: number, proc?: Proc): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    if (proc && proc.child.exitCode !== null) throw new Error(`${what}: the process exited (${proc.child.exitCode})\n${proc.output().slice(-3000)}`);
+    if (await check().catch(() => false)) return;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}\n${proc?.output().slice(-3000) ?? ''}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+interface Proc {
+  child: ChildProcess;
+  output(): string;
+  stop(signal?: NodeJS.Signals): Promise<void>;
+}
+
+// Every group started here; whatever is still running when this process exits is killed.
+const groups = new Set<number>();
+process.once('exit', () => {
+  for (const pgid of groups) {
+    try {
+      process.kill(-pgid, 'SIGKILL');
+    } catch {
+      // already gone
+    }
+  }
+});
+
+function launch(cmd: string, args: string[], env: NodeJS.ProcessEnv, cwd = repoRoot): Proc {
+  // its own process group, so stopping it also ends what it started (workerd)
+  const child = spawn(cmd, args, { cwd, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+  const pgid = child.pid;
+  if (pgid !== undefined) groups.add(pgid);
+  child.once('exit', () => {
+    if (pgid !== undefined) groups.delete(pgid);
+  });
+  let log = '';
+  const keep = (b: Buffer) => {
+    log = (log + b.toString()).slice(-20_000);
+  };
+  child.stdout?.on('data', keep);
+  child.stderr?.on('data', keep);
+  return {
+    child,
+    output: () => log,
+    stop: (signal = 'SIGTERM') =>
+      new Promise<void>((ok) => {
+        if (child.exitCode !== null || child.pid === undefined) return ok();
+        child.once('exit', () => ok());
+        try {
+          process.kill(-child.pid, signal);
+        } catch {
+          ok();
+        }
+        setTimeout(() => {
+          if (child.exitCode === null && child.pid !== undefined) {
+            try {
+              process.kill(-child.pid, 'SIGKILL');
+            } catch {
+              // already gone
+            }
+          }
+        }, 5000).unref();
+      }),
+  };
+}
+
+export interface RunnerProc extends Proc {
+  url: string;
+  /** a signed request to the runner, as the edge makes them */
+  signed(method: 'GET' | 'POST', path: string, body?: string): Promise<Response>;
+  /** a counter from the runner's /metrics, summed over label sets matching `labels` */
+  metric(name: string, labels?: Record<string, string>): Promise<number>;
+}
+
+export async function startRunner(extraEnv: Record<string, string> = {}): Promise<RunnerProc> {
+  const port = await freePort();
+  const proc = launch(process.execPath, ['gpu-runner/src/server.ts'], {
+    ...baseEnv,
+    RUNNER_PORT: String(port),
+    RUNNER_MODEL_DIR: fixtureModel,
+    RUNNER_KEYS: `${signingKey.keyId}:${signingKey.secret}`,
+    RUNNER_METRICS_PUBLIC: '1',
+    RUNNER_THREADS: '1',
+    RUNNER_PREVIEW_EVERY: '0',
+    ...extraEnv,
+  });
+  const url = `http://127.0.0.1:${port}`;
+  await waitFor(async () => (await fetch(`${url}/v2/health/ready`)).ok, `runner on ${port}`, 120_000, proc).catch(async (e: unknown) => {
+    await proc.stop();
+    throw e;
+  });
+  return {
+    ...proc,
+    url,
+    async signed(method, path, body) {
+      const headers = await signRequest(signingKey, { method, path, body: body ?? '' });
+      return fetch(`${url}${path}`, { method, headers: { ...headers, ...(body ? { 'content-type': 'application/json' } : {}) }, ...(body ? { body } : {}) });
+    },
+    async metric(name, labels = {}) {
+      const text = await (await fetch(`${url}/metrics`)).text();
+      let sum = 0;
+      for (const line of text.split('\n')) {
+        if (!line.startsWith(name)) continue;
+        const m = /^([a-z_]+)(\{[^}]*\})? ([0-9.e+-]+)$/.exec(line);
+        if (!m || m[1] !== name) continue;
+        const labelText = m[2] ?? '';
+        if (Object.entries(labels).every(([k, v]) => labelText.includes(`${k}="${v}"`))) sum += Number(m[3]);
+      }
+      return sum;
+    },
+  };
+}
+
+export interface EdgeProc extends Proc {
+  url: string;
+  /** key → its API key string */
+  keys: Record<string, string>;
+  stateDir: string;
+}
+
+export interface EdgeKeySpec {
+  name: string;
+  scopes: Scope[];
+  ratePerMinute: number;
+}
+
+export async function startEdge(runnerUrls: string[], keySpecs: EdgeKeySpec[], vars: Record<string, string> = {}): Promise<EdgeProc> {
+  const tmpRoot = resolve(repoRoot, '.local/tmp');
+  mkdirSync(tmpRoot, { recursive: true });
+  const stateDir = mkdtempSync(resolve(tmpRoot, 'edge-it-'));
+  const persist = resolve(stateDir, 'wrangler');
+  const devVars = resolve(stateDir, 'dev.vars');
+  const allVars: Record<string, string> = {
+    RUNNERS: JSON.stringify(runnerUrls.map((url) => ({ url, keyId: signingKey.keyId }))),
+    RUNNER_SIGNING_KEYS: JSON.stringify({ [signingKey.keyId]: signingKey.secret }),
+    ...vars,
+  };
+  writeFileSync(devVars, Object.entries(allVars).map(([k, v]) => `${k}='${v}'`).join('\n') + '\n', { mode: 0o600 });
+
+  const wrangler = (args: string[]) => {
+    const r = spawnSync(process.execPath, [wranglerBin, ...args], { cwd: edgeDir, env: baseEnv, encoding: 'utf8' });
+    if (r.status !== 0) throw new Error(`wrangler ${args.join(' ')}: ${r.stdout}${r.stderr}`);
+  };
+  wrangler(['d1', 'migrations', 'apply', 'DB', '--local', '--persist-to', persist]);
+  const keys: Record<string, string> = {};
+  const sql: string[] = [];
+  for (const spec of keySpecs) {
+    const k = await generateApiKey();
+    keys[spec.name] = k.key;
+    sql.push(insertKeySql(k, spec.name, spec.scopes, spec.ratePerMinute));
+  }
+  if (sql.length > 0) wrangler(['d1', 'execute', 'DB', '--local', '--persist-to', persist, '--command', sql.join(' ')]);
+
+  const port = await freePort();
+  const proc = launch(
+    process.execPath,
+    [wranglerBin, 'dev', '--local', '--ip', '127.0.0.1', '--port', String(port), '--persist-to', persist, '--env-file', devVars, '--show-interactive-dev-session=false', '--live-reload=false', '--inspector-port', String(await freePort())],
+    baseEnv,
+    edgeDir,
+  );
+  const url = `http://127.0.0.1:${port}`;
+  await waitFor(async () => (await fetch(`${url}/health`)).ok, `wrangler dev on ${port}`, 90_000, proc).catch(async (e: unknown) => {
+    await proc.stop();
+    rmSync(stateDir, { recursive: true, force: true });
+    throw e;
+  });
+  return {
+    ...proc,
+    url,
+    keys,
+    stateDir,
+    stop: async (signal) => {
+      await proc.stop(signal);
+      rmSync(stateDir, { recursive: true, force: true });
+    },
+  };
+}

@@ -1,0 +1,135 @@
+// The edge's configuration: the one module that reads the worker's vars and
+// secrets (Env). Parsed once per isolate and validated with zod; errors name the
+// variable and never echo a secret.
+import { z } from 'zod';
+import type { SigningKey } from '@imagen-ts/gpu-runner/service/signing.ts';
+
+export interface RunnerSpec {
+  url: string;
+  keyId: string;
+}
+
+export interface EdgeConfig {
+  runners: RunnerSpec[];
+  /** keyId → secret */
+  signingKeys: Record<string, string>;
+  corsOrigins: string[];
+  /** seconds without any runner event before an attempt counts as dead */
+  runnerStallSeconds: number;
+  /** attempts per job, across runners */
+  maxAttempts: number;
+}
+
+const RunnerList = z
+  .array(
+    z.object({
+      url: z.string().regex(/^https?:\/\/[^/\s]+$/, 'an origin such as http://127.0.0.1:8790 (no path)'),
+      keyId: z.string().regex(/^[A-Za-z0-9._-]{1,64}$/, '1-64 of [A-Za-z0-9._-]'),
+    }),
+  )
+  .min(1, 'at least one runner');
+
+const jsonText = <T extends z.ZodType>(schema: T) =>
+  z.string().transform((text, ctx): z.infer<T> => {
+    let raw: unknown;
+    try {
+      raw = JSON.parse(text);
+    } catch {
+      ctx.addIssue({ code: 'custom', message: 'not valid JSON' });
+      return z.NEVER;
+    }
+    const r = schema.safeParse(raw);
+    if (!r.success) {
+      const issue = r.error.issues[0];
+      ctx.addIssue({ code: 'custom', message: `${issue?.path.join('.') || '(root)'}: ${issue?.message ?? 'invalid'}` });
+      return z.NEVER;
+    }
+    return r.data;
+  });
+
+const intText = (min: number, max: number, fallback: number) =>
+  z
+    .string()
+    .optional()
+    .transform((v, ctx) => {
+      if (v === undefined || v === '') return fallback;
+      const n = Number(v);
+      if (!Number.isInteger(n) || n < min || n > max) {
+        ctx.addIssue({ code: 'custom', message: `an integer in [${min}, ${max}]` });
+        return z.NEVER;
+      }
+      return n;
+    });
+
+const Vars = z.object({
+  RUNNERS: jsonText(RunnerList),
+  // The secret's message must not include its value: only structure is reported.
+  RUNNER_SIGNING_KEYS: z.string().transform((text, ctx) => {
+    let raw: unknown;
+    try {
+      raw = JSON.parse(text);
+    } catch {
+      ctx.addIssue({ code: 'custom', message: 'must be a JSON object {"<keyId>": "<secret>"}' });
+      return z.NEVER;
+    }
+    if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
+      ctx.addIssue({ code: 'custom', message: 'must be a JSON object {"<keyId>": "<secret>"}' });
+      return z.NEVER;
+    }
+    const out: Record<string, string> = {};
+    for (const [id, secret] of Object.entries(raw)) {
+      if (typeof secret !== 'string' || secret.length < 16) {
+        ctx.addIssue({ code: 'custom', message: `key "${id}": secret must be a string of at least 16 characters` });
+        return z.NEVER;
+      }
+      out[id] = secret;
+    }
+    return out;
+  }),
+  CORS_ORIGINS: z
+    .string()
+    .optional()
+    .transform((s) => (s ?? '').split(',').map((o) => o.trim()).filter((o) => o.length > 0)),
+  RUNNER_STALL_SECONDS: intText(1, 3600, 60),
+  MAX_ATTEMPTS: intText(1, 10, 3),
+});
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+let cached: { source: unknown; config: EdgeConfig } | undefined;
+
+export function loadConfig(env: Env): EdgeConfig {
+  if (cached?.source === env) return cached.config;
+  const parsed = Vars.safeParse({
+    RUNNERS: env.RUNNERS,
+    RUNNER_SIGNING_KEYS: env.RUNNER_SIGNING_KEYS ?? '',
+    CORS_ORIGINS: env.CORS_ORIGINS,
+    RUNNER_STALL_SECONDS: env.RUNNER_STALL_SECONDS,
+    MAX_ATTEMPTS: env.MAX_ATTEMPTS,
+  });
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`);
+    throw new ConfigError(`invalid edge configuration: ${lines.join('; ')}`);
+  }
+  const v = parsed.data;
+  for (const r of v.RUNNERS) {
+    if (!(r.keyId in v.RUNNER_SIGNING_KEYS)) throw new ConfigError(`RUNNERS: runner ${r.url} uses key "${r.keyId}", which RUNNER_SIGNING_KEYS lacks`);
+  }
+  const config: EdgeConfig = {
+    runners: v.RUNNERS,
+    signingKeys: v.RUNNER_SIGNING_KEYS,
+    corsOrigins: v.CORS_ORIGINS,
+    runnerStallSeconds: v.RUNNER_STALL_SECONDS,
+    maxAttempts: v.MAX_ATTEMPTS,
+  };
+  cached = { source: env, config };
+  return config;
+}
+
+export function signingKeyFor(config: EdgeConfig, runner: RunnerSpec): SigningKey {
+  const secret = config.signingKeys[runner.keyId];
+  if (secret === undefined) throw new ConfigError(`no signing secret for key "${runner.keyId}"`);
+  return { keyId: runner.keyId, secret };
+}

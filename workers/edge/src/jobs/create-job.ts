@@ -1,0 +1,126 @@
+// Creating a job from a route: idempotency, the embedding-cache lookup (so the
+// response can say hit or miss and a bad prompt fails before a job exists),
+// the Durable Object, and Prefer: wait.
+import type { Context } from 'hono';
+import type { Job } from '../api/schemas.ts';
+import { maxWaitSeconds } from '../api/schemas.ts';
+import type { AppEnv } from '../app-env.ts';
+import { loadConfig } from '../config.ts';
+import { EmbedError, embedPrompt, normalizePrompt } from '../embedding-cache.ts';
+import { errors, unwrap } from '../errors.ts';
+import { sha256HexOf } from '../keys.ts';
+import { createRunnerPool, RunnerUnavailableError, type RunnerHandle } from '../runner/runner-pool.ts';
+import { JobRequestError, negativeFromEncoder, stageParams, type JobInput } from './job-model.ts';
+
+export interface CreateHeaders {
+  'idempotency-key'?: string | undefined;
+  prefer?: string | undefined;
+}
+
+export interface CreatedJob {
+  job: Job;
+  status: 200 | 202;
+  headers: Record<string, string>;
+}
+
+const idAlphabet = 'abcdefghijklmnopqrstuvwxyz0123456789';
+
+function idFromBytes(bytes: Uint8Array, length: number): string {
+  let s = '';
+  for (let i = 0; i < length; i++) s += idAlphabet[(bytes[i] ?? 0) % idAlphabet.length];
+  return s;
+}
+
+export async function jobIdFor(keyId: string, idempotencyKey: string | undefined): Promise<string> {
+  if (idempotencyKey === undefined) {
+    const bytes = new Uint8Array(26);
+    crypto.getRandomValues(bytes);
+    return `job_${idFromBytes(bytes, 26)}`;
+  }
+  // The same key and Idempotency-Key always name the same job object.
+  const hex = await sha256HexOf(`${keyId}\n${idempotencyKey}`);
+  const bytes = new Uint8Array(26);
+  for (let i = 0; i < 26; i++) bytes[i] = parseInt(hex.slice(2 * i, 2 * i + 2), 16);
+  return `job_${idFromBytes(bytes, 26)}`;
+}
+
+export function randomSeed(): number {
+  return crypto.getRandomValues(new Uint32Array(1))[0] ?? 0;
+}
+
+export function jobStub(env: Env, id: string): DurableObjectStub<import('./job-object.ts').JobObject> {
+  return env.JOBS.get(env.JOBS.idFromName(id));
+}
+
+export function waitSeconds(prefer: string | undefined): number {
+  const m = prefer === undefined ? null : /wait=(\d+)/.exec(prefer);
+  return m?.[1] ? Math.min(maxWaitSeconds, Number(m[1])) : 0;
+}
+
+/** picks a runner for the model, or 503 */
+export async function pickRunner(env: Env, modelId: string | undefined): Promise<RunnerHandle> {
+  try {
+    return await createRunnerPool(loadConfig(env)).pick(modelId ? { modelId } : {});
+  } catch (e) {
+    if (e instanceof RunnerUnavailableError) {
+      if (modelId !== undefined) {
+        const models = (await createRunnerPool(loadConfig(env)).models()).map((m) => m.id);
+        if (models.length > 0) throw errors.invalid(`model: no runner serves "${modelId}"`, { field: 'model', allowed: models });
+      }
+      throw errors.unavailable(e.message);
+    }
+    throw e;
+  }
+}
+
+type NewInput = Omit<JobInput, 'ownerKeyId' | 'requestHash' | 'prompt' | 'negativePrompt'> & { prompt: string; negativePrompt: string | undefined };
+
+export async function createJob(c: Context<AppEnv>, raw: unknown, draft: NewInput, headers: CreateHeaders, runner?: RunnerHandle): Promise<CreatedJob> {
+  const key = c.get('apiKey');
+  const requestHash = await sha256HexOf(JSON.stringify(raw));
+  const id = await jobIdFor(key.id, headers['idempotency-key']);
+  const stub = jobStub(c.env, id);
+  const wait = waitSeconds(headers.prefer);
+
+  const input: JobInput = { ...draft, ownerKeyId: key.id, requestHash, prompt: normalizePrompt(draft.prompt), negativePrompt: normalizePrompt(draft.negativePrompt ?? '') };
+  let cache: 'hit' | 'miss' | null = null;
+  let job: Job | undefined;
+  let created = false;
+  if (headers['idempotency-key'] !== undefined) job = unwrap(await stub.existing(key.id, requestHash)) ?? undefined;
+  if (!job) {
+    const handle = runner ?? (await pickRunner(c.env, draft.model));
+    try {
+      stageParams(input, handle.model);
+    } catch (e) {
+      if (e instanceof JobRequestError) throw errors.invalid(e.message, { ...(e.field ? { field: e.field } : {}), ...(e.allowed ? { allowed: e.allowed } : {}) });
+      throw e;
+    }
+    const pool = createRunnerPool(loadConfig(c.env));
+    try {
+      // the null / negative prompt is cached the same way; the job object finds both there
+      const [positive] = await Promise.all([
+        embedPrompt(c.env.EMBEDDINGS, pool, handle, input.prompt),
+        negativeFromEncoder(handle.model, input.negativePrompt) ? embedPrompt(c.env.EMBEDDINGS, pool, handle, input.negativePrompt) : undefined,
+      ]);
+      cache = positive.cache;
+    } catch (e) {
+      if (e instanceof EmbedError) {
+        if (e.runnerFault) {
+          pool.markBad(handle.spec, e.message);
+          throw errors.upstream(`the runner could not encode the prompt: ${e.message}`);
+        }
+        throw errors.invalid(`prompt: ${e.message}`, { field: 'prompt' });
+      }
+      throw e;
+    }
+    ({ job, created } = unwrap(await stub.create({ id, input: { ...input, model: draft.model ?? handle.model.id }, embeddingCache: cache })));
+  }
+  if (wait > 0 && job.status !== 'succeeded' && job.status !== 'failed' && job.status !== 'canceled') job = unwrap(await stub.waitFor(key.id, wait * 1000));
+  const out: Record<string, string> = { Location: `/v1/jobs/${job.id}` };
+  if (cache) out['X-Embedding-Cache'] = cache;
+  else if (job.embeddingCache) out['X-Embedding-Cache'] = job.embeddingCache;
+  if (!created) out['Idempotent-Replayed'] = 'true';
+  if (wait > 0) out['Preference-Applied'] = `wait=${wait}`;
+  const terminal = job.status === 'succeeded' || job.status === 'failed' || job.status === 'canceled';
+  return { job, status: terminal ? 200 : 202, headers: out };
+}

@@ -1,0 +1,294 @@
+// Runs one job on the runner pool: pick a ready runner, send the (cached)
+// embeddings, follow the runner's event stream, store the images. A runner that
+// dies, stalls or answers badly is taken out of the pool and the job moves to
+// another, up to MAX_ATTEMPTS; failures the runner calls final end the job.
+import { bytesToBase64 } from '@imagen-ts/gpu-runner/service/embedding-codec.ts';
+import type { Job, JobImage, JobStatus } from '../api/schemas.ts';
+import { loadConfig, type RunnerSpec } from '../config.ts';
+import { EmbedError, embedPrompt } from '../embedding-cache.ts';
+import { r2KeyOf, sha256OfBytes, storeImage } from '../images/image-store.ts';
+import { createRunnerPool, RunnerUnavailableError, type RunnerHandle, type RunnerPool } from '../runner/runner-pool.ts';
+import { RunnerFailure, RunnerJobEnvelope, RunnerProgress, type RunnerJob } from '../runner/runner-types.ts';
+import { readSse } from '../runner/sse.ts';
+import { JobRequestError, negativeFromEncoder, runnerJobBody, stageParams, type Attempt, type JobRecord } from './job-model.ts';
+
+export interface DriverHost {
+  load(): JobRecord | undefined;
+  save(patch: Partial<JobRecord>): JobRecord;
+  transition(to: JobStatus, patch?: Partial<JobRecord>): Promise<boolean>;
+  progress(p: NonNullable<Job['progress']>, preview: string | undefined): void;
+  retrying(data: Record<string, unknown>): void;
+  setAlarm(at: number): Promise<void>;
+  setFollowAbort(ac: AbortController | undefined): void;
+}
+
+type Outcome =
+  | { kind: 'completed' }
+  | { kind: 'failed'; code: string; message: string; retryable: boolean }
+  | { kind: 'canceled' }
+  | { kind: 'lost'; reason: string };
+
+/** how long a job waits for any runner to be ready before it fails */
+const noRunnerGraceMs = 60_000;
+
+class FinalError extends Error {
+  override name = 'FinalError';
+  readonly code: string;
+  constructor(code: string, message: string) {
+    super(message);
+    this.code = code;
+  }
+}
+
+export async function driveJob(host: DriverHost, env: Env): Promise<void> {
+  const config = loadConfig(env);
+  const pool = createRunnerPool(config);
+  const stallMs = config.runnerStallSeconds * 1000;
+  const live = () => {
+    const r = host.load();
+    return r && (r.status === 'queued' || r.status === 'running') && !r.cancelRequested ? r : undefined;
+  };
+  const fail = (code: string, message: string) => host.transition('failed', { error: { code, message }, progress: null });
+
+  // An attempt left open by an evicted instance: pick up its stream where it was.
+  const open = live()?.attempts.at(-1);
+  if (open && open.endedAt === undefined) {
+    const spec = config.runners.find((r) => r.url === open.runner);
+    const outcome: Outcome = spec ? await follow(host, pool, spec, open, stallMs) : { kind: 'lost', reason: 'runner no longer configured' };
+    if (await settle(host, env, pool, spec, open, outcome)) return;
+  }
+
+  for (;;) {
+    const r = live();
+    if (!r) return;
+    const failedAttempts = r.attempts.filter((a) => a.reason !== undefined);
+    if (failedAttempts.length >= config.maxAttempts) {
+      await fail('runner_failed', `the job failed on ${failedAttempts.length} attempt(s): ${failedAttempts.map((a) => a.reason).join('; ')}`);
+      return;
+    }
+    let handle: RunnerHandle;
+    try {
+      handle = await pool.pick({ avoid: new Set(failedAttempts.map((a) => a.runner)), ...(r.input.model ? { modelId: r.input.model } : {}) });
+    } catch (e) {
+      if (!(e instanceof RunnerUnavailableError)) throw e;
+      const since = r.attempts.at(-1)?.endedAt ?? r.createdAt;
+      if (Date.now() - since > noRunnerGraceMs) await fail('runner_unavailable', e.message);
+      else await host.setAlarm(Date.now() + 2000);
+      return;
+    }
+
+    let body: string;
+    const number = r.attempts.length + 1;
+    const stage = handle.model.stages.find((s) => s.resolution === r.input.size)?.name ?? `${r.input.size}px`;
+    const attempt: Attempt = { number, runner: handle.spec.url, runnerJobId: `${r.id}.${number}`, startedAt: Date.now(), stage };
+    try {
+      body = await prepare(env, pool, handle, r, attempt.runnerJobId);
+    } catch (e) {
+      if (e instanceof EmbedError && e.runnerFault) {
+        pool.markBad(handle.spec, e.message);
+        continue;
+      }
+      if (e instanceof EmbedError || e instanceof JobRequestError || e instanceof FinalError) {
+        await fail(e instanceof FinalError ? e.code : 'invalid_request', e.message);
+        return;
+      }
+      throw e;
+    }
+    if (!live()) return;
+    host.save({ attempts: [...r.attempts, attempt], modelId: handle.model.id, runnerEventId: 0 });
+    if (r.status === 'queued') await host.transition('running');
+    // the watchdog: if this instance dies mid-attempt, the alarm resumes it
+    await host.setAlarm(Date.now() + stallMs + 5000);
+
+    const outcome = await submit(pool, handle.spec, attempt, body).then((o) => o ?? follow(host, pool, handle.spec, attempt, stallMs));
+    if (await settle(host, env, pool, handle.spec, attempt, outcome)) return;
+  }
+}
+
+/** records the outcome of an attempt; true when the job is done (terminal or handed to a later alarm) */
+async function settle(host: DriverHost, env: Env, pool: RunnerPool, spec: RunnerSpec | undefined, attempt: Attempt, outcome: Outcome): Promise<boolean> {
+  const r = host.load();
+  if (!r || r.status === 'succeeded' || r.status === 'failed' || r.status === 'canceled') return true;
+  const endAttempt = (reason: string | undefined): JobRecord =>
+    host.save({ attempts: r.attempts.map((a) => (a.number === attempt.number ? { ...a, endedAt: Date.now(), ...(reason ? { reason } : {}) } : a)) });
+  switch (outcome.kind) {
+    case 'completed': {
+      if (!spec) return false;
+      try {
+        const images = await collect(env, pool, spec, attempt, r);
+        endAttempt(undefined);
+        await host.transition('succeeded', { images, progress: null });
+        return true;
+      } catch (e) {
+        const reason = `fetching the images failed: ${e instanceof Error ? e.message : String(e)}`;
+        pool.markBad(spec, reason);
+        endAttempt(reason);
+        host.retrying({ attempt: attempt.number, runner: attempt.runner, reason });
+        return false;
+      }
+    }
+    case 'canceled':
+      // we did not ask for it (that path is already terminal): the runner gave the job up
+      endAttempt('the runner canceled the job');
+      host.retrying({ attempt: attempt.number, runner: attempt.runner, reason: 'the runner canceled the job' });
+      return false;
+    case 'failed':
+      if (!outcome.retryable) {
+        endAttempt(`${outcome.code}: ${outcome.message}`);
+        await host.transition('failed', { error: { code: outcome.code, message: outcome.message }, progress: null });
+        return true;
+      }
+      if (spec) pool.markBad(spec, `${outcome.code}: ${outcome.message}`);
+      endAttempt(`${outcome.code}: ${outcome.message}`);
+      host.retrying({ attempt: attempt.number, runner: attempt.runner, reason: `${outcome.code}: ${outcome.message}` });
+      return false;
+    case 'lost':
+      if (spec) pool.markBad(spec, outcome.reason);
+      endAttempt(outcome.reason);
+      host.retrying({ attempt: attempt.number, runner: attempt.runner, reason: outcome.reason });
+      return false;
+  }
+}
+
+async function prepare(env: Env, pool: RunnerPool, handle: RunnerHandle, r: JobRecord, runnerJobId: string): Promise<string> {
+  // validate against this runner's model before spending an encoder call
+  stageParams(r.input, handle.model);
+  const [positive, negative] = await Promise.all([
+    embedPrompt(env.EMBEDDINGS, pool, handle, r.input.prompt),
+    negativeFromEncoder(handle.model, r.input.negativePrompt) ? embedPrompt(env.EMBEDDINGS, pool, handle, r.input.negativePrompt) : undefined,
+  ]);
+  let initImage: string | undefined;
+  if (r.input.parent) {
+    const obj = await env.IMAGES.get(r2KeyOf(r.input.parent.imageId));
+    if (!obj) throw new FinalError('parent_missing', `the parent image ${r.input.parent.imageId} is no longer stored`);
+    initImage = bytesToBase64(new Uint8Array(await obj.arrayBuffer()));
+  }
+  const body = runnerJobBody(r, handle.model, {
+    runnerJobId,
+    embeddings: bytesToBase64(positive.bytes),
+    negativeEmbeddings: negative && handle.model.negativeEmbeddings ? bytesToBase64(negative.bytes) : undefined,
+    initImage,
+  });
+  return JSON.stringify(body);
+}
+
+/** POST /v1/jobs; undefined when the runner took the job (follow it), else the outcome */
+async function submit(pool: RunnerPool, spec: RunnerSpec, attempt: Attempt, body: string): Promise<Outcome | undefined> {
+  let res: Response;
+  try {
+    res = await pool.request(spec, { method: 'POST', path: '/v1/jobs', body });
+  } catch (e) {
+    return { kind: 'lost', reason: `submitting to ${spec.url} failed: ${e instanceof Error ? e.message : String(e)}` };
+  }
+  const text = await res.text().catch(() => '');
+  if (res.ok) return undefined;
+  let code = `http_${res.status}`;
+  let message = text.slice(0, 500);
+  try {
+    const err = (JSON.parse(text) as { error?: { code?: string; message?: string } }).error;
+    if (err?.code) code = err.code;
+    if (err?.message) message = err.message;
+  } catch {
+    // not our error shape: keep the raw text
+  }
+  // 4xx other than auth/overload: the request itself is wrong, another runner would say the same
+  const retryable = res.status >= 500 || res.status === 401 || res.status === 429 || code === 'encoder_mismatch';
+  return { kind: 'failed', code, message: `runner ${spec.url} refused attempt ${attempt.number}: ${message}`, retryable };
+}
+
+async function follow(host: DriverHost, pool: RunnerPool, spec: RunnerSpec, attempt: Attempt, stallMs: number): Promise<Outcome> {
+  const ac = new AbortController();
+  host.setFollowAbort(ac);
+  let stalled = false;
+  let timer = setTimeout(onStall, stallMs);
+  function onStall(): void {
+    stalled = true;
+    ac.abort(new DOMException('stalled', 'TimeoutError'));
+  }
+  const activity = () => {
+    clearTimeout(timer);
+    timer = setTimeout(onStall, stallMs);
+  };
+  let outcome: Outcome | undefined;
+  try {
+    const after = host.load()?.runnerEventId ?? 0;
+    const path = `/v1/jobs/${encodeURIComponent(attempt.runnerJobId)}/events${after > 0 ? `?lastEventId=${after}` : ''}`;
+    const res = await pool.request(spec, { method: 'GET', path, signal: ac.signal, timeoutMs: 0, accept: 'text/event-stream' });
+    if (!res.ok || !res.body) {
+      await res.body?.cancel();
+      return { kind: 'lost', reason: `event stream answered ${res.status}` };
+    }
+    await readSse(
+      res.body as ReadableStream<Uint8Array>,
+      (e) => {
+        const eventId = Number(e.id);
+        if (Number.isSafeInteger(eventId) && eventId > 0) host.save({ runnerEventId: eventId });
+        if (e.event === 'progress') {
+          const p = RunnerProgress.safeParse(JSON.parse(e.data));
+          if (p.success) host.progress({ stage: p.data.stage, stageIndex: p.data.stageIndex, step: p.data.step, totalSteps: p.data.total }, p.data.preview);
+        } else if (e.event === 'completed') outcome = { kind: 'completed' };
+        else if (e.event === 'canceled') outcome = { kind: 'canceled' };
+        else if (e.event === 'failed') {
+          const f = RunnerFailure.safeParse(JSON.parse(e.data));
+          outcome = f.success ? { kind: 'failed', ...f.data } : { kind: 'failed', code: 'runner_failed', message: e.data.slice(0, 300), retryable: true };
+        }
+      },
+      activity,
+    );
+  } catch (e) {
+    if (host.load()?.cancelRequested) return { kind: 'canceled' };
+    if (stalled) return { kind: 'lost', reason: `no event from ${spec.url} for ${stallMs / 1000} s` };
+    return { kind: 'lost', reason: `event stream from ${spec.url} broke: ${e instanceof Error ? e.message : String(e)}` };
+  } finally {
+    clearTimeout(timer);
+    host.setFollowAbort(undefined);
+  }
+  return outcome ?? { kind: 'lost', reason: `event stream from ${spec.url} ended before the job did` };
+}
+
+async function collect(env: Env, pool: RunnerPool, spec: RunnerSpec, attempt: Attempt, r: JobRecord): Promise<JobImage[]> {
+  const path = `/v1/jobs/${encodeURIComponent(attempt.runnerJobId)}`;
+  const res = await pool.request(spec, { method: 'GET', path });
+  if (!res.ok) throw new Error(`GET ${path} answered ${res.status}`);
+  const parsed = RunnerJobEnvelope.safeParse(await res.json());
+  if (!parsed.success) throw new Error(`GET ${path}: unexpected body`);
+  const job: RunnerJob = parsed.data.job;
+  if (job.status !== 'completed' || job.images.length !== r.input.n) throw new Error(`runner job is ${job.status} with ${job.images.length} image(s)`);
+  const params = lineageParams(r);
+  return Promise.all(
+    job.images.map(async (img): Promise<JobImage> => {
+      const imgRes = await pool.request(spec, { method: 'GET', path: `${path}/images/${img.index}` });
+      if (!imgRes.ok) throw new Error(`image ${img.index} answered ${imgRes.status}`);
+      const png = new Uint8Array(await imgRes.arrayBuffer());
+      if ((await sha256OfBytes(png)) !== img.sha256) throw new Error(`image ${img.index}: bytes do not match the runner's sha256`);
+      const id = await storeImage(env, png, img, {
+        jobId: r.id,
+        index: img.index,
+        ownerKeyId: r.input.ownerKeyId,
+        stage: attempt.stage,
+        seed: img.seed,
+        parentImageId: r.input.parent?.imageId ?? null,
+        params,
+      });
+      return { id, index: img.index, seed: img.seed, width: img.width, height: img.height, url: `/v1/images/${id}` };
+    }),
+  );
+}
+
+function lineageParams(r: JobRecord): Record<string, unknown> {
+  const { ownerKeyId: _owner, requestHash: _hash, ...input } = r.input;
+  return { ...input, model: r.modelId };
+}
+
+/** best effort: the job is already canceled on our side */
+export async function tellRunnerCancel(env: Env, attempt: Attempt): Promise<void> {
+  const config = loadConfig(env);
+  const spec = config.runners.find((s) => s.url === attempt.runner);
+  if (!spec) return;
+  try {
+    const res = await createRunnerPool(config).request(spec, { method: 'POST', path: `/v1/jobs/${encodeURIComponent(attempt.runnerJobId)}/cancel`, timeoutMs: 5000 });
+    await res.body?.cancel();
+  } catch {
+    // the runner is gone or busy; its own deadline ends the job
+  }
+}
