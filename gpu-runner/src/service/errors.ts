@@ -1,11 +1,18 @@
-// The one error shape of every 4xx/5xx answer:
+// The one error shape of every 4xx/5xx answer, shared by the runner and the edge:
 //   { "error": { "code", "message", "field"?, "allowed"? } }
+// Framework-free apart from hono types, so it also runs inside workerd.
 import type { Context } from 'hono';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import type { z } from 'zod';
 
 export interface ApiErrorBody {
   error: { code: string; message: string; field?: string; allowed?: unknown[] };
+}
+
+export interface ApiErrorExtra {
+  field?: string;
+  allowed?: unknown[];
+  headers?: Record<string, string>;
 }
 
 export class ApiError extends Error {
@@ -15,7 +22,7 @@ export class ApiError extends Error {
   readonly field: string | undefined;
   readonly allowed: unknown[] | undefined;
   readonly headers: Record<string, string> | undefined;
-  constructor(status: ContentfulStatusCode, code: string, message: string, extra: { field?: string; allowed?: unknown[]; headers?: Record<string, string> } = {}) {
+  constructor(status: ContentfulStatusCode, code: string, message: string, extra: ApiErrorExtra = {}) {
     super(message);
     this.status = status;
     this.code = code;
@@ -42,7 +49,7 @@ export function fromZodError(error: z.ZodError, fieldPrefix = ''): ApiError {
   const issue = error.issues[0];
   if (!issue) return new ApiError(400, 'invalid_request', 'invalid request');
   const field = [fieldPrefix, ...issue.path.map(String)].filter((p) => p.length > 0).join('.');
-  const extra: { field?: string; allowed?: unknown[] } = {};
+  const extra: ApiErrorExtra = {};
   if (field) extra.field = field;
   if (issue.code === 'invalid_value') extra.allowed = issue.values.map((v) => (typeof v === 'bigint' ? String(v) : v));
   if (issue.code === 'unrecognized_keys') return new ApiError(400, 'invalid_request', `${field || 'body'}: unknown field(s) ${issue.keys.map((k) => `"${k}"`).join(', ')}`, extra);

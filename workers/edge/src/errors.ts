@@ -3,41 +3,11 @@
 // whether it came from validation, auth, a missing route, or a bug.
 import type { Context } from 'hono';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
-import type { z } from 'zod';
 
-export interface ApiErrorBody {
-  error: { code: string; message: string; field?: string; allowed?: unknown[] };
-}
+import { ApiError, type ApiErrorExtra } from '@imagen-ts/gpu-runner/service/errors.ts';
 
-export interface ApiErrorExtra {
-  field?: string;
-  allowed?: unknown[];
-  headers?: Record<string, string>;
-}
-
-export class ApiError extends Error {
-  override name = 'ApiError';
-  readonly status: ContentfulStatusCode;
-  readonly code: string;
-  readonly field: string | undefined;
-  readonly allowed: unknown[] | undefined;
-  readonly headers: Record<string, string> | undefined;
-  constructor(status: ContentfulStatusCode, code: string, message: string, extra: ApiErrorExtra = {}) {
-    super(message);
-    this.status = status;
-    this.code = code;
-    this.field = extra.field;
-    this.allowed = extra.allowed;
-    this.headers = extra.headers;
-  }
-
-  body(): ApiErrorBody {
-    const error: ApiErrorBody['error'] = { code: this.code, message: this.message };
-    if (this.field !== undefined) error.field = this.field;
-    if (this.allowed !== undefined) error.allowed = this.allowed;
-    return { error };
-  }
-}
+// The ApiError class and the zod mapping are the runner's: one error shape on both sides.
+export { ApiError, fromZodError, type ApiErrorBody, type ApiErrorExtra } from '@imagen-ts/gpu-runner/service/errors.ts';
 
 export const errors = {
   invalid: (message: string, extra: ApiErrorExtra = {}) => new ApiError(400, 'invalid_request', message, extra),
@@ -56,18 +26,6 @@ export const errors = {
 
 function isApiError(err: unknown): err is ApiError {
   return err instanceof ApiError;
-}
-
-/** the first zod issue as a 400, naming the field and, for enums and literals, the allowed values */
-export function fromZodError(error: z.ZodError, fieldPrefix = ''): ApiError {
-  const issue = error.issues[0];
-  if (!issue) return errors.invalid('invalid request');
-  const field = [fieldPrefix, ...issue.path.map(String)].filter((p) => p.length > 0).join('.');
-  const extra: ApiErrorExtra = {};
-  if (field) extra.field = field;
-  if (issue.code === 'invalid_value') extra.allowed = issue.values.map((v) => (typeof v === 'bigint' ? String(v) : v));
-  if (issue.code === 'unrecognized_keys') return errors.invalid(`${field || 'body'}: unknown field(s) ${issue.keys.map((k) => `"${k}"`).join(', ')}`, extra);
-  return errors.invalid(field ? `${field}: ${issue.message}` : issue.message, extra);
 }
 
 // A Durable Object's RPC method returns its ApiErrors as values: thrown ones
