@@ -1,6 +1,6 @@
 // The notebook, end to end against the real cascade: create a notebook, run a
-// prompt cell with a fixed seed, upscale an image to 256, reload, re-run and
-// reproduce the same sha256, cancel a running cell, see a conflicting save from
+// prompt cell with a fixed seed, upscale an image to 256 and chain a 1024
+// upscale from it, reload, re-run and reproduce the same sha256s, cancel a running cell, see a conflicting save from
 // a second page, and recreate a cell from a dropped PNG. Steps share one
 // notebook, so they run in order; each leaves screenshots in test-results/e2e.
 import type { Locator, Page, TestInfo } from '@playwright/test';
@@ -10,11 +10,13 @@ import { e2eEnv } from './e2e-env.ts';
 test.describe.configure({ mode: 'serial' });
 
 const env = e2eEnv();
-const prompt = 'a red fox in the snow';
+// a prompt from the embedded model's world (models/world)
+const prompt = 'two red circles above a blue square';
 const title = `e2e ${new Date().toISOString()}`;
 let notebookUrl = '';
 let baseShas: string[] = [];
 let upscaledSha = '';
+let upscaled1024Sha = '';
 
 const cell = (page: Page, n: number): Locator => page.getByRole('region', { name: new RegExp(`^Cell ${n}: `) });
 const field = (scope: Locator, label: string): Locator => scope.getByLabel(label, { exact: true });
@@ -97,14 +99,29 @@ test('upscales one image to 256', async ({ page }, info) => {
   await shot(page, info, '05-upscaled');
 });
 
+test('chains a 1024 upscale from the 256 cell', async ({ page }, info) => {
+  await page.goto(notebookUrl);
+  await cell(page, 2).getByRole('button', { name: 'Upscale Image 1', exact: true }).click();
+  const c3 = cell(page, 3);
+  await expect(c3.getByRole('heading')).toContainText('Upscale');
+  await field(c3, 'Seed').fill('78');
+  await field(c3, 'Steps').fill(String(env.steps));
+  await c3.getByRole('button', { name: 'Run Cell 3: Upscale', exact: true }).click();
+  await expect(c3.getByRole('figure')).toHaveCount(1, { timeout: env.testTimeoutMs });
+  await expect(c3.getByRole('figure').getByText('1024×1024')).toBeVisible();
+  [upscaled1024Sha] = (await shasOf(c3)) as [string];
+  await expect(page.getByTestId('save-state')).toHaveText('All changes saved');
+  await shot(page, info, '05b-upscaled-1024');
+});
+
 test('reloads the same notebook', async ({ page }, info) => {
   await page.goto(notebookUrl);
   await expect(page.getByLabel('Notebook title')).toHaveValue(title);
-  await expect(page.getByRole('region', { name: /^Cell \d+: / })).toHaveCount(2);
+  await expect(page.getByRole('region', { name: /^Cell \d+: / })).toHaveCount(3);
   expect(await shasOf(cell(page, 1))).toEqual(baseShas);
   expect(await shasOf(cell(page, 2))).toEqual([upscaledSha]);
-  await expect(cell(page, 1).getByText('up to date')).toBeVisible();
-  await expect(cell(page, 2).getByText('up to date')).toBeVisible();
+  expect(await shasOf(cell(page, 3))).toEqual([upscaled1024Sha]);
+  for (const n of [1, 2, 3]) await expect(cell(page, n).getByText('up to date')).toBeVisible();
   await shot(page, info, '06-reloaded');
 });
 
@@ -116,24 +133,29 @@ test('re-running the prompt cell reproduces the same sha256', async ({ page }, i
   expect(await shasOf(c1)).toEqual(baseShas);
   // the upscale's source image is unchanged, so it stays up to date
   await expect(cell(page, 2).getByText('up to date')).toBeVisible();
+  // and the chained 256 → 1024 upscale re-runs to identical pixels after the reload
+  const c3 = cell(page, 3);
+  await c3.getByRole('button', { name: 'Re-run Cell 3: Upscale and compare', exact: true }).click();
+  await expect(c3.getByText('matched', { exact: true })).toHaveCount(1, { timeout: env.testTimeoutMs });
+  expect(await shasOf(c3)).toEqual([upscaled1024Sha]);
   await shot(page, info, '07-rerun-matched');
 });
 
 test('cancels a running cell', async ({ page }, info) => {
   await page.goto(notebookUrl);
   await page.getByRole('button', { name: '+ Prompt', exact: true }).click();
-  const c3 = cell(page, 3);
-  await field(c3, 'Prompt').fill('a lighthouse at dusk, very slowly');
-  await field(c3, 'Images (n)').fill('1');
-  await field(c3, 'Steps').fill(String(env.slowSteps));
-  await c3.getByRole('button', { name: 'Run Cell 3: Prompt', exact: true }).click();
-  await expect(c3.getByRole('status').filter({ hasText: /Waiting for a GPU|Running/ })).toBeVisible({ timeout: 60_000 });
+  const c4 = cell(page, 4);
+  await field(c4, 'Prompt').fill('a lighthouse at dusk, very slowly');
+  await field(c4, 'Images (n)').fill('1');
+  await field(c4, 'Steps').fill(String(env.slowSteps));
+  await c4.getByRole('button', { name: 'Run Cell 4: Prompt', exact: true }).click();
+  await expect(c4.getByRole('status').filter({ hasText: /Waiting for a GPU|Running/ })).toBeVisible({ timeout: 60_000 });
   await shot(page, info, '08-before-cancel');
-  await c3.getByRole('button', { name: 'Cancel Cell 3: Prompt', exact: true }).click();
-  await expect(c3.getByText('Canceled.')).toBeVisible();
-  await expect(c3.getByText('not run')).toBeVisible();
-  await expect(c3.getByRole('figure')).toHaveCount(0);
-  await expect(c3.getByRole('button', { name: 'Run Cell 3: Prompt', exact: true })).toBeEnabled();
+  await c4.getByRole('button', { name: 'Cancel Cell 4: Prompt', exact: true }).click();
+  await expect(c4.getByText('Canceled.')).toBeVisible();
+  await expect(c4.getByText('not run')).toBeVisible();
+  await expect(c4.getByRole('figure')).toHaveCount(0);
+  await expect(c4.getByRole('button', { name: 'Run Cell 4: Prompt', exact: true })).toBeEnabled();
   await shot(page, info, '09-canceled');
 });
 
@@ -170,7 +192,7 @@ test('recreates a cell from a dropped PNG', async ({ page }, info) => {
   const bytes = await page.evaluate(async (url) => [...new Uint8Array(await (await fetch(url)).arrayBuffer())], src!);
   const dataTransfer = await page.evaluateHandle((b) => {
     const dt = new DataTransfer();
-    dt.items.add(new File([new Uint8Array(b)], 'fox.png', { type: 'image/png' }));
+    dt.items.add(new File([new Uint8Array(b)], 'cell-1.png', { type: 'image/png' }));
     return dt;
   }, bytes);
   const before = await page.getByRole('region', { name: /^Cell \d+: / }).count();
@@ -178,7 +200,7 @@ test('recreates a cell from a dropped PNG', async ({ page }, info) => {
   await workspace.dispatchEvent('dragover', { dataTransfer });
   await shot(page, info, '12-dragging');
   await workspace.dispatchEvent('drop', { dataTransfer });
-  await expect(page.getByText(/Recreated a prompt cell from fox\.png/)).toBeVisible();
+  await expect(page.getByText(/Recreated a prompt cell from cell-1\.png/)).toBeVisible();
   const made = cell(page, before + 1);
   await expect(field(made, 'Prompt')).toHaveValue(prompt);
   await expect(field(made, 'Seed')).toHaveValue('1234');
