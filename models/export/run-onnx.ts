@@ -1,12 +1,13 @@
 // Runs one ONNX model on raw tensors written by check_onnx.py and writes its
 // outputs back as raw little-endian float32, so the Python side can compare the
-// exported graph with torch. Checker-only: the engine reaches onnxruntime-node
-// through gpu-runner/src/runtime/ort.ts, never through this file.
+// exported graph with torch. It goes through the engine's runtime module
+// (gpu-runner/src/runtime/ort.ts), the only one that imports onnxruntime-node,
+// so the check covers the very session setup the engine uses.
 //
 // usage: node models/export/run-onnx.ts <job.json>
 import { readFileSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import * as ort from 'onnxruntime-node';
+import { createFeed, createSession, runModel, type Feed } from '../../gpu-runner/src/runtime/ort.ts';
 import { z } from 'zod';
 
 const TensorFile = z.object({
@@ -26,7 +27,7 @@ const Job = z.object({
 });
 type Job = z.infer<typeof Job>;
 
-function readTensor(t: z.infer<typeof TensorFile>): ort.Tensor {
+function readTensor(t: z.infer<typeof TensorFile>): Feed {
   const buf = readFileSync(t.file);
   // Copy into a fresh, aligned ArrayBuffer: Node may hand back a view into a shared pool.
   const bytes = new Uint8Array(buf.byteLength);
@@ -36,36 +37,30 @@ function readTensor(t: z.infer<typeof TensorFile>): ort.Tensor {
   if (bytes.byteLength !== count * width) {
     throw new Error(`input "${t.name}": file has ${bytes.byteLength} bytes, dims ${JSON.stringify(t.dims)} need ${count * width}`);
   }
-  return t.type === 'float32'
-    ? new ort.Tensor('float32', new Float32Array(bytes.buffer), t.dims)
-    : new ort.Tensor('int64', new BigInt64Array(bytes.buffer), t.dims);
+  return createFeed(t.type === 'float32' ? new Float32Array(bytes.buffer) : new BigInt64Array(bytes.buffer), t.dims);
 }
 
 async function run(job: Job): Promise<{ outputs: Record<string, number[]>; msPerRun: number | null }> {
-  const session = await ort.InferenceSession.create(resolve(job.model), {
-    intraOpNumThreads: job.threads,
-    interOpNumThreads: 1,
-    graphOptimizationLevel: 'all',
-  });
-  const feeds: Record<string, ort.Tensor> = {};
+  const session = await createSession(resolve(job.model), { device: 'cpu', intraOpThreads: job.threads, interOpThreads: 1 });
+  const feeds: Record<string, Feed> = {};
   for (const t of job.inputs) feeds[t.name] = readTensor(t);
-  const result = await session.run(feeds);
+  const result = await runModel(session, feeds);
   const outputs: Record<string, number[]> = {};
   for (const o of job.outputs) {
     const tensor = result[o.name];
     if (!tensor) throw new Error(`output "${o.name}" not produced; the model has ${session.outputNames.join(', ')}`);
     if (tensor.type !== 'float32') throw new Error(`output "${o.name}" is ${tensor.type}, expected float32`);
-    const data = tensor.data as Float32Array;
+    const data = tensor.data;
     writeFileSync(o.file, new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
     outputs[o.name] = [...tensor.dims];
   }
   let msPerRun: number | null = null;
   if (job.timingRuns > 0) {
     const start = performance.now();
-    for (let i = 0; i < job.timingRuns; i++) await session.run(feeds);
+    for (let i = 0; i < job.timingRuns; i++) await runModel(session, feeds);
     msPerRun = (performance.now() - start) / job.timingRuns;
   }
-  await session.release();
+  await session.dispose();
   return { outputs, msPerRun };
 }
 

@@ -39,7 +39,8 @@ export default defineConfig({
     command: 'bash scripts/start.sh',
     cwd: root,
     url: `${env.baseUrl}/api/dev-config`,
-    reuseExistingServer: true,
+    // locally, reuse a running `scripts/start.sh`; in CI always start (and stop) our own
+    reuseExistingServer: !process.env.CI,
     timeout: env.startTimeoutMs,
     stdout: 'pipe',
     stderr: 'pipe',

@@ -161,7 +161,7 @@ export async function createCascade(options: CascadeOptions): Promise<Cascade> {
     options.onModelCall?.({ stage, batch, rows, ms });
   };
   const minRows = (options.batchInvariant ?? device === 'cpu') ? 2 : 1;
-  // the stages' big buffers, reused from request to request (runs are serialized)
+  // the stages' big buffers, reused from request to request (runs are serialized); up to 1 GiB, then fresh arrays
   const workspace = createWorkspace();
 
   let tail: Promise<void> = Promise.resolve();

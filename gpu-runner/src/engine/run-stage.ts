@@ -86,17 +86,18 @@ const PREVIEW_MAX = 64;
 export function fusedCoefficients(scheduler: Scheduler, table: NoiseScheduleTable, prediction: 'eps' | 'v'): Float64Array {
   const ts = scheduler.timesteps();
   const coef = new Float64Array(2 * ts.length).fill(Number.NaN);
-  const sample = Float32Array.of(0.75, -1.5, 3.25);
-  const model = Float32Array.of(-0.5, 1.25, 2);
-  const viaScheduler = new Float32Array(3);
-  const viaKernel = new Float32Array(3);
+  // values of several magnitudes, so another alpha/sigma cannot round to the same float32 everywhere
+  const sample = Float32Array.of(0.75, -1.5, 3.25, 1e-3, -0.1234567, 17.5, 1 / 3, -2.718281828);
+  const model = Float32Array.of(-0.5, 1.25, 2, 0.9876543, -3e-4, 0.1, -7.25, 1 / 7);
+  const viaScheduler = new Float32Array(sample.length);
+  const viaKernel = new Float32Array(sample.length);
   for (let k = 0; k < ts.length; k++) {
     const t = ts[k] as number;
     const alpha = table.alpha[t];
     const sigma = table.sigma[t];
     if (!Number.isInteger(t) || alpha === undefined || sigma === undefined) continue;
     scheduler.predX0(viaScheduler, k, sample, model);
-    guidedPredX0(viaKernel, sample, model, 0, -1, { prediction, alpha, sigma, guidance: 1, clip: Number.POSITIVE_INFINITY });
+    guidedPredX0(viaKernel, sample, model, 0, -1, { prediction, alpha, sigma, guidance: 1, clipUnit: false });
     if (viaKernel.every((v, i) => Object.is(v, viaScheduler[i]))) {
       coef[2 * k] = alpha;
       coef[2 * k + 1] = sigma;
@@ -232,8 +233,7 @@ export async function runStage(run: StageRun): Promise<Float32Array> {
   const outRowSize = outC * plane;
   const previewSize = Math.min(R, PREVIEW_MAX);
   const previewPlanes = new Float32Array(3 * previewSize * previewSize);
-  const staticClip = thresholding.type === 'static' ? 1 : Number.POSITIVE_INFINITY;
-  const x0Params: GuidedX0Params = { prediction, alpha: 1, sigma: 0, guidance: 1, clip: staticClip };
+  const x0Params: GuidedX0Params = { prediction, alpha: 1, sigma: 0, guidance: 1, clipUnit: thresholding.type === 'static' };
 
   const checkAborts = (done: number) => {
     let alive = 0;

@@ -47,7 +47,7 @@ describe('guidedPredX0', () => {
           const [alpha, sigma] = [0.3141592653589793, 0.9493861848391446];
           const out = new Float32Array(n);
           const abs = new Float32Array(n);
-          guidedPredX0(out, sample, model, rowSize, guidance === null ? -1 : 0, { prediction, alpha, sigma, guidance: guidance ?? 1, clip: threshold === 'static' ? 1 : Infinity }, abs);
+          guidedPredX0(out, sample, model, rowSize, guidance === null ? -1 : 0, { prediction, alpha, sigma, guidance: guidance ?? 1, clipUnit: threshold === 'static' }, abs);
           const want = unfused(prediction, alpha, sigma, guidance, threshold);
           expect(sameBits(out, want)).toBe(true);
           expect(sameBits(abs, want.map(Math.abs))).toBe(true);
@@ -61,7 +61,7 @@ describe('guidedPredX0', () => {
     ] as const) {
       const out = new Float32Array(n);
       const abs = new Float32Array(n);
-      guidedPredX0(out, sample, model, rowSize, 0, { prediction: 'eps', alpha: 0.5, sigma: 0.8660254037844386, guidance: 4, clip: Infinity }, abs);
+      guidedPredX0(out, sample, model, rowSize, 0, { prediction: 'eps', alpha: 0.5, sigma: 0.8660254037844386, guidance: 4, clipUnit: false }, abs);
       const s = dynamicThresholdScale(abs, n, percentile, maxScale);
       clipAndScale(out, s);
       const want = unfused('eps', 0.5, 0.8660254037844386, 4, 'none');
@@ -79,26 +79,25 @@ describe('guidedPredX0', () => {
     const m = Float32Array.from(special.flatMap(() => special));
     const len = x.length;
     for (const prediction of ['eps', 'v'] as const)
-      for (const clip of [1, Infinity]) {
+      for (const clipUnit of [true, false]) {
         const out = new Float32Array(len);
-        guidedPredX0(out, x, m, 0, -1, { prediction, alpha: 0.6, sigma: 0.8, guidance: 1, clip });
+        guidedPredX0(out, x, m, 0, -1, { prediction, alpha: 0.6, sigma: 0.8, guidance: 1, clipUnit });
         const want = new Float32Array(len);
         predX0Kernel(want, x, m, 0.6, 0.8, prediction);
-        if (clip === 1) staticThreshold(want, want);
-        expect(sameBits(out, want), `${prediction}, clip ${clip}`).toBe(true);
+        if (clipUnit) staticThreshold(want, want);
+        expect(sameBits(out, want), `${prediction}, clipUnit ${clipUnit}`).toBe(true);
       }
   });
 
-  it('validates offsets, coefficients and the clip', () => {
+  it('validates offsets and coefficients', () => {
     const out = new Float32Array(4);
     const x = new Float32Array(4);
     const m = new Float32Array(8);
-    const p = { prediction: 'eps' as const, alpha: 0.5, sigma: 0.5, guidance: 2, clip: 1 };
+    const p = { prediction: 'eps' as const, alpha: 0.5, sigma: 0.5, guidance: 2, clipUnit: true };
     expect(() => guidedPredX0(out, x, m, 5, -1, p)).toThrow(/condAt must be an integer in \[0, 4\], got 5/);
     expect(() => guidedPredX0(out, x, m, 4, 1.5, p)).toThrow(/uncondAt/);
     expect(() => guidedPredX0(out, new Float32Array(3), m, 0, -1, p)).toThrow(/sample.length \(3\) must equal out.length \(4\)/);
     expect(() => guidedPredX0(out, x, m, 0, -1, { ...p, alpha: 0 })).toThrow(/alpha > 0/);
-    expect(() => guidedPredX0(out, x, m, 0, -1, { ...p, clip: 0 })).toThrow(/clip must be > 0/);
     expect(() => guidedPredX0(out, x, m, 0, 4, { ...p, guidance: Number.NaN })).toThrow(/guidance must be a finite number/);
     expect(() => guidedPredX0(out, x, m, 0, -1, { ...p, prediction: 'x0' as 'eps' })).toThrow(/prediction must be "eps" or "v"/);
   });
@@ -117,6 +116,17 @@ describe('guidedOutput', () => {
 });
 
 describe('dynamicThresholdScale / clipAndScale', () => {
+  it('clipAndScale equals (v < −s ? −s : v > s ? s : v)/s bit for bit, around and at ±s too', () => {
+    for (const sc of [1, 1.5, 1.0000001, 2.3, Math.fround(2.3), 7.000000000000001, 1e39, Infinity, Number.NaN]) {
+      const f = Math.fround(sc);
+      const near = [f, -f, Math.fround(f * (1 + 2 ** -23)), Math.fround(-f * (1 + 2 ** -23)), Math.fround(f * (1 - 2 ** -24)), -Math.fround(f * (1 - 2 ** -24))];
+      const x = Float32Array.from([...near, Number.NaN, Infinity, -Infinity, -0, 0, 1e-45, 3e38, -3e38, ...values(11, 3)]);
+      const want = x.map((v) => (v < -sc ? -sc : v > sc ? sc : v) / sc);
+      clipAndScale(x, sc);
+      expect(sameBits(x, want), `s = ${sc}`).toBe(true);
+    }
+  });
+
   it('computes s = min(max(1, quantile), maxScale) and clips by it', () => {
     const abs = Float32Array.from({ length: 101 }, (_, i) => i / 25);
     expect(dynamicThresholdScale(abs.slice(), 101, 0.5)).toBe(2);

@@ -84,7 +84,8 @@ export function createTextEncoder({ spec, tokenizer, session, cacheSize = 32 }: 
       throw new Error(`${session.label}: output "${spec.outputName}" missing or not float32 (outputs: ${session.outputNames.join(', ')})`);
     if (h.dims.join(',') !== `1,${L},${D}`)
       throw new Error(`${session.label}: output "${spec.outputName}" has dims [${h.dims.join(', ')}], manifest says [1, ${L}, ${D}] (maxTokens, hiddenSize)`);
-    const single: Single = { hidden: h.data.slice(), mask: t.attentionMask, truncated: t.truncated[0] ?? false };
+    // onnxruntime hands each run's output over in a fresh buffer: keep it as is (callers get copies, asEmbeddings)
+    const single: Single = { hidden: h.data, mask: t.attentionMask, truncated: t.truncated[0] ?? false };
     if (cacheSize > 0) {
       cache.set(prompt, single);
       if (cache.size > cacheSize) cache.delete(cache.keys().next().value ?? '');
