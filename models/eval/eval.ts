@@ -10,6 +10,7 @@ import { encodePng } from '../../gpu-runner/src/png/index.ts';
 import { parseCases, type Case } from './judge/case.ts';
 import { judge } from './judge/judge.ts';
 import { contactSheet, type Tile } from './contact-sheet.ts';
+import { srFidelity } from './sr-fidelity.ts';
 
 const root = resolve(dirname(new URL(import.meta.url).pathname), '../..');
 
@@ -34,6 +35,7 @@ const program = new Command('eval')
   .option('--steps <n>', 'base-stage steps', int('--steps', 1, 1000))
   .option('--guidance <s>', 'classifier-free guidance scale', num('--guidance', 0, 50))
   .option('--threads <n>', 'ONNX intra-op threads', int('--threads', 1, 256))
+  .option('--sr-cases <n>', 'also upscale the first image of the first n cases through every SR stage and report PSNR of each output downsampled back to its input', int('--sr-cases', 0, 10_000), 0)
   .option('--sheet <file>', 'contact sheet PNG', '.local/eval/contact-sheet.png')
   .option('--json', 'print one JSON object with per-category accuracy on the last line')
   .exitOverride()
@@ -48,6 +50,7 @@ interface Options {
   steps?: number;
   guidance?: number;
   threads?: number;
+  srCases: number;
   sheet: string;
   json?: boolean;
 }
@@ -56,7 +59,9 @@ async function main(): Promise<void> {
   try {
     program.parse();
   } catch (e) {
-    process.exit((e as { exitCode?: number }).exitCode ?? 2);
+    // commander has printed its one line already; --help exits 0, bad input 2
+    const code = (e as { code?: string }).code;
+    process.exit(code === 'commander.helpDisplayed' || code === 'commander.help' ? 0 : 2);
   }
   const o = program.opts<Options>();
   if (o.sampler !== undefined && !(samplerNames as readonly string[]).includes(o.sampler)) fail(`--sampler must be one of ${samplerNames.join(', ')}`);
@@ -71,6 +76,7 @@ async function main(): Promise<void> {
   const params = { steps: o.steps, sampler: o.sampler as SamplerName | undefined, guidance: o.guidance };
 
   const perCategory = new Map<string, { pass: number; total: number }>();
+  const psnrs = new Map<number, number[]>(); // SR stage resolution → PSNR per upscaled image
   const rows: Tile[][] = [];
   const started = Date.now();
   for (const [k, c] of cases.entries()) {
@@ -85,6 +91,23 @@ async function main(): Promise<void> {
       row.push({ rgb: img.rgb, size: img.width, pass: v.pass });
     }
     rows.push(row);
+    if (k < o.srCases) {
+      // chain through every SR stage, each from the previous output, as the cascade does
+      let input = result.images[0]!;
+      for (const stage of cascade.manifest.stages.slice(1)) {
+        const up = await cascade.generate({
+          prompt: c.prompt,
+          seed: o.seedBase,
+          n: 1,
+          size: stage.resolution,
+          mark: false,
+          init: { image: input.rgb, width: input.width, height: input.height, fromStage: stage.name },
+        });
+        const output = up.images[0]!;
+        psnrs.set(stage.resolution, [...(psnrs.get(stage.resolution) ?? []), srFidelity(input, output)]);
+        input = output;
+      }
+    }
     process.stderr.write(`\r${k + 1}/${cases.length} cases`);
   }
   process.stderr.write('\n');
@@ -93,6 +116,8 @@ async function main(): Promise<void> {
   for (const [cat, s] of perCategory) accuracy[cat] = Math.round((s.pass / s.total) * 1000) / 1000;
   const all = [...perCategory.values()].reduce((a, s) => ({ pass: a.pass + s.pass, total: a.total + s.total }), { pass: 0, total: 0 });
   accuracy.overall = Math.round((all.pass / all.total) * 1000) / 1000;
+  // mean PSNR (dB) per SR resolution, keyed psnr256, psnr1024
+  for (const [res, xs] of psnrs) accuracy[`psnr${res}`] = Math.round((xs.reduce((a, b) => a + b, 0) / xs.length) * 100) / 100;
 
   const sheet = contactSheet(rows);
   mkdirSync(dirname(resolve(o.sheet)), { recursive: true });
@@ -101,7 +126,8 @@ async function main(): Promise<void> {
   const b = cascade.manifest.stages[0]!.defaults;
   const setting = `${params.sampler ?? b.sampler} ${params.steps ?? b.steps} steps, guidance ${params.guidance ?? b.guidance}`;
   console.log(`ShapesBench on ${o.prompts}: ${cases.length} cases × ${o.seeds} seeds, ${setting}, ${((Date.now() - started) / 1000).toFixed(1)} s`);
-  for (const [cat, acc] of Object.entries(accuracy)) console.log(`  ${cat.padEnd(9)} ${(acc * 100).toFixed(1)}%`);
+  for (const [key, value] of Object.entries(accuracy))
+    console.log(key.startsWith('psnr') ? `  ${key.padEnd(9)} ${value.toFixed(2)} dB (SR output downsampled vs its input, ${psnrs.get(Number(key.slice(4)))?.length} images)` : `  ${key.padEnd(9)} ${(value * 100).toFixed(1)}%`);
   console.log(`contact sheet: ${o.sheet}`);
   if (o.json) console.log(JSON.stringify(accuracy));
   await cascade.dispose();
