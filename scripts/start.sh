@@ -13,18 +13,15 @@ export RUNNER_MODEL_DIR="${RUNNER_MODEL_DIR:-$root/models/embedded}"
 logs="$root/.local/logs"
 mkdir -p "$logs"
 
-# Each service runs in its own process group (job control on), so stopping it
-# also stops what it spawned (npm → next-server, wrangler → workerd).
-set -m
+# The services and everything they spawn (npm → next-server, wrangler → workerd)
+# share this script's process group, so one signal to the group stops them all,
+# and a SIGKILL of the group (as test runners do) leaves nothing behind.
 pids=()
 stop() {
-  trap - INT TERM EXIT
-  for pid in "${pids[@]}"; do kill -TERM -- "-$pid" 2>/dev/null || true; done
-  local deadline=$((SECONDS + 15))
-  for pid in "${pids[@]}"; do
-    while kill -0 -- "-$pid" 2>/dev/null && (( SECONDS < deadline )); do sleep 0.2; done
-    kill -KILL -- "-$pid" 2>/dev/null || true
-  done
+  trap - INT EXIT
+  trap '' TERM
+  kill -TERM 0 2>/dev/null || true
+  wait 2>/dev/null || true
 }
 trap 'stop; exit 130' INT
 trap 'stop; exit 143' TERM

@@ -42,6 +42,8 @@ export default defineConfig({
     // locally, reuse a running `scripts/start.sh`; in CI always start (and stop) our own
     reuseExistingServer: !process.env.CI,
     timeout: env.startTimeoutMs,
+    // SIGTERM lets start.sh stop its services' whole process group cleanly
+    gracefulShutdown: { signal: 'SIGTERM', timeout: 20_000 },
     stdout: 'pipe',
     stderr: 'pipe',
     env: { NEXT_TELEMETRY_DISABLED: '1' },
