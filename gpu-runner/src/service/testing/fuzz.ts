@@ -1,21 +1,11 @@
 // Seeded generator of malformed, unsigned or mis-signed requests for the runner.
 // None of them is a valid job or embed request, so every answer must be a 4xx JSON error.
 import { signRequest, signingHeaders, type SigningKey } from '../signing.ts';
+import { mulberry32 } from './mulberry32.ts';
 
 export interface FuzzRequest {
   kind: string;
   build(): Promise<{ path: string; init: RequestInit }>;
-}
-
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 const routes = ['/v1/jobs', '/v1/embed', '/v1/jobs/x', '/v1/jobs/x/events', '/v1/jobs/x/cancel', '/v1/jobs/x/images/0', '/metrics', '/v1', '/', '/v2/health', '/v1/jobs/'];
