@@ -84,6 +84,29 @@ def export_stage(unet: nn.Module, dest: str, max_tokens: int, sr: bool, example_
     _export(_StageWrapper(unet, sr), tuple(inputs), dest, names, ["out"], axes)
 
 
+def _shorten_value_names(model: onnx.ModelProto) -> None:
+    """Rename intermediate values to t0, t1, … (graph inputs, outputs and weights keep their names).
+
+    The exporter's names ("/unet/down_levels.1/blocks.0/conv1/Conv_output_0") are a large part of a
+    small model's file; short names keep the fixture small and change no computation.
+    """
+    keep = {v.name for v in model.graph.input} | {v.name for v in model.graph.output}
+    keep |= {i.name for i in model.graph.initializer}
+    names = {}
+    for node in model.graph.node:
+        for i, out in enumerate(node.output):
+            if out and out not in keep and out not in names:
+                names[out] = f"t{len(names)}"
+            if out in names:
+                node.output[i] = names[out]
+        for i, inp in enumerate(node.input):
+            if inp in names:
+                node.input[i] = names[inp]
+    for info in model.graph.value_info:
+        if info.name in names:
+            info.name = names[info.name]
+
+
 def _export(module: nn.Module, args: tuple, dest: str, input_names, output_names, dynamic_axes) -> None:
     os.makedirs(os.path.dirname(os.path.abspath(dest)), exist_ok=True)
     fd, tmp = tempfile.mkstemp(suffix=".onnx", dir=os.path.dirname(os.path.abspath(dest)))
@@ -94,6 +117,7 @@ def _export(module: nn.Module, args: tuple, dest: str, input_names, output_names
     model = onnx.load(tmp)
     onnx.checker.check_model(model)
     # Drop the exporter's doc strings (they hold absolute source paths) so the bytes are reproducible.
+    _shorten_value_names(model)
     for node in model.graph.node:
         node.doc_string = ""
         node.name = ""

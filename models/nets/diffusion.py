@@ -59,3 +59,10 @@ class Diffusion:
         if prediction == "v":
             return alpha * x_t - sigma * out
         return (x_t - sigma * out[:, :3]) / alpha
+
+
+if __name__ == "__main__":
+    import json
+    import sys
+    # Prints the alphaBar table of a schedule given as JSON (the engine parity test reads it).
+    print(json.dumps(alpha_bar_for(json.loads(sys.argv[1])).tolist()))

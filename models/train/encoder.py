@@ -25,7 +25,7 @@ MASK_RATE = 0.15
 def mlm_loss(encoder: T5Encoder, ids: torch.Tensor, mask: torch.Tensor, mask_id: int, eos_id: int,
              rng: torch.Generator) -> torch.Tensor:
     maskable = (mask == 1) & (ids != eos_id)
-    chosen = (torch.rand(ids.shape, generator=rng) < MASK_RATE) & maskable
+    chosen = (torch.rand(ids.shape, generator=rng) < MASK_RATE).to(ids.device) & maskable
     # Guarantee at least one target per row so the loss is never empty.
     first = torch.zeros_like(chosen)
     first[:, 0] = True
