@@ -15,6 +15,7 @@ import torch
 from models.nets.configs import EMBEDDED
 from models.nets.t5_encoder import T5Config, T5Encoder
 from models.nets.unet import EfficientUNet, UNetConfig
+from models.train.checkpoint import read as read_checkpoint
 
 from .manifest import TEXT_ENCODER_ONNX, build_manifest, stage_file, write_json
 from .onnx_export import export_encoder, export_stage
@@ -29,7 +30,7 @@ def _load(stage: str) -> dict:
     path = os.path.join(CHECKPOINTS, stage, "ema.pt")
     if not os.path.exists(path):
         raise SystemExit(f"{path} is missing: train it with `python3 -m models.train --stage {stage} --minutes N`")
-    return torch.load(path, map_location="cpu")
+    return read_checkpoint(path)
 
 
 def _weights(module: torch.nn.Module, state: dict) -> torch.nn.Module:

@@ -8,6 +8,8 @@ import re
 
 import torch
 
+from models.train.checkpoint import read as read_checkpoint
+
 from .__main__ import CHECKPOINTS, EMBEDDED_DIR, STAGES, load_embedded
 from .flops import cascade_macs
 from .onnx_export import sha256_file
@@ -35,7 +37,7 @@ def main() -> int:
                       **{n: sum(p.numel() for p in u.parameters()) for n, u in stages.items()}},
            "gmacs": {k: round(v / 1e9, 3) for k, v in macs.items()}, "progress": {}, "losses": {}, "files": {}}
     for name in ("encoder",) + STAGES:
-        ck = torch.load(os.path.join(CHECKPOINTS, name, "ema.pt"), map_location="cpu")
+        ck = read_checkpoint(os.path.join(CHECKPOINTS, name, "ema.pt"))
         out["progress"][name] = ck["progress"]
         out["losses"][name] = last_losses(name, 3)
     for fn in sorted(os.listdir(EMBEDDED_DIR)):

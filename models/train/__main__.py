@@ -1,4 +1,5 @@
 """python3 -m models.train --stage encoder|base64|sr256|sr1024 --minutes N [--threads K] [--device cpu|cuda]
+       [--workers K] [--batch N] [--lr X] [--save-minutes M] [--anneal]
 
 Resumes from models/.cache/checkpoints/<stage>/state.pt (or the committed
 models/checkpoints/<stage>/ema.pt); logs to stdout; sample grids go to models/runs/.
@@ -23,6 +24,10 @@ def main(argv=None) -> int:
     ap.add_argument("--threads", type=int, default=1, help="torch intra-op threads (>= 1)")
     ap.add_argument("--device", default="cpu", choices=["cpu", "cuda"])
     ap.add_argument("--batch", type=int, default=0, help="override the stage's batch size (>= 1)")
+    ap.add_argument("--workers", type=int, default=0, help="processes rendering training data (0: in the trainer)")
+    ap.add_argument("--lr", type=float, default=0.0, help="override the stage's learning rate (> 0)")
+    ap.add_argument("--save-minutes", type=float, default=4.0, help="checkpoint interval (> 0)")
+    ap.add_argument("--anneal", action="store_true", help="cosine-decay the learning rate over --minutes")
     ap.add_argument("--force", action="store_true", help="encoder: train on although stages already depend on it")
     args = ap.parse_args(argv)
     stage = ALIASES.get(args.stage, args.stage)
@@ -34,6 +39,10 @@ def main(argv=None) -> int:
         ap.error(f"--threads: {args.threads} must be >= 1")
     if args.batch < 0:
         ap.error(f"--batch: {args.batch} must be >= 1")
+    if args.workers < 0:
+        ap.error(f"--workers: {args.workers} must be >= 0")
+    if args.lr < 0 or args.save_minutes <= 0:
+        ap.error("--lr must be > 0 and --save-minutes > 0")
     if args.device == "cuda" and not torch.cuda.is_available():
         ap.error("--device cuda: no CUDA device is available")
     torch.set_num_threads(args.threads)
@@ -47,7 +56,8 @@ def main(argv=None) -> int:
         train_encoder(args.minutes, args.device, batch=args.batch or 64, log=log)
     else:
         from .stage import train_stage
-        train_stage(stage, args.minutes, args.device, batch=args.batch or None, log=log)
+        train_stage(stage, args.minutes, args.device, batch=args.batch or None, log=log, workers=args.workers,
+                    lr=args.lr or None, save_minutes=args.save_minutes, anneal=args.anneal)
     return 0
 
 

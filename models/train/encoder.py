@@ -96,7 +96,7 @@ def load_frozen_encoder(device: str) -> T5Encoder:
     cfg = T5Config(**state["config"]["encoder"])
     enc = T5Encoder(cfg)
     # Always the committed fp16 weights: they are what the exported ONNX holds.
-    checkpoint.load_half_state(enc, torch.load(checkpoint.committed_path("encoder"), map_location="cpu")["weights"])
+    checkpoint.load_half_state(enc, checkpoint.read(checkpoint.committed_path("encoder"))["weights"])
     enc = enc.to(device).eval()
     for p in enc.parameters():
         p.requires_grad_(False)
