@@ -9,8 +9,10 @@ import hashlib
 import os
 import tempfile
 
+import numpy as np
 import onnx
 import torch
+from onnx import TensorProto, helper, numpy_helper
 from torch import nn
 
 OPSET = 17
@@ -107,6 +109,31 @@ def _shorten_value_names(model: onnx.ModelProto) -> None:
             info.name = names[info.name]
 
 
+def _store_exact_fp16(model: onnx.ModelProto, min_size: int = 1024) -> None:
+    """Store float32 weights that are exactly fp16 values (the committed EMA checkpoints are fp16) as
+    fp16 initializers followed by a Cast back to float32.
+
+    Halves the files and changes no number: onnxruntime constant-folds the Casts when it loads the
+    session, so the graph computes in float32 on the very same weights. Weights that constant folding
+    made (not exactly fp16) and small tensors stay float32.
+    """
+    casts = []
+    for init in model.graph.initializer:
+        if init.data_type != TensorProto.FLOAT:
+            continue
+        a = numpy_helper.to_array(init)
+        if a.size < min_size:
+            continue
+        half = a.astype(np.float16)
+        if not np.array_equal(half.astype(np.float32), a):
+            continue
+        name = init.name
+        init.CopyFrom(numpy_helper.from_array(half, f"{name}.fp16"))
+        casts.append(helper.make_node("Cast", [f"{name}.fp16"], [name], to=TensorProto.FLOAT))
+    for node in reversed(casts):
+        model.graph.node.insert(0, node)
+
+
 def _export(module: nn.Module, args: tuple, dest: str, input_names, output_names, dynamic_axes) -> None:
     os.makedirs(os.path.dirname(os.path.abspath(dest)), exist_ok=True)
     fd, tmp = tempfile.mkstemp(suffix=".onnx", dir=os.path.dirname(os.path.abspath(dest)))
@@ -118,6 +145,8 @@ def _export(module: nn.Module, args: tuple, dest: str, input_names, output_names
     onnx.checker.check_model(model)
     # Drop the exporter's doc strings (they hold absolute source paths) so the bytes are reproducible.
     _shorten_value_names(model)
+    _store_exact_fp16(model)
+    onnx.checker.check_model(model)
     for node in model.graph.node:
         node.doc_string = ""
         node.name = ""

@@ -56,7 +56,7 @@ EMBEDDED = {
                                text_dim=256, emb_dim=192, head_dim=32, groups=8),
             "prediction": "v",
             "schedule": COSINE_1000,
-            "defaults": {"sampler": "dpmpp-2m", "steps": 20, "guidance": 4.0},
+            "defaults": {"sampler": "dpmpp-2m", "steps": 20, "guidance": 2.0},
             "thresholding": {"type": "dynamic", "percentile": 0.995},
         },
         "sr256": {

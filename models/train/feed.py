@@ -11,6 +11,7 @@ Each SR crop position is drawn from its own example's generator (dataset seed
 """
 import multiprocessing
 from collections import deque
+from concurrent.futures import ProcessPoolExecutor
 from typing import Deque, List, Tuple
 
 import numpy as np
@@ -18,6 +19,7 @@ import numpy as np
 from .data import SEEDS
 
 CROP_SEED_OFFSET = 1000
+GET_TIMEOUT_S = 300
 
 
 def _render(job) -> List[Tuple[int, tuple]]:
@@ -61,7 +63,9 @@ class ParallelWorldStream:
         self.index = start_index
         self.sizes, self.crop, self.crops_per_scene, self.chunk = tuple(sizes), crop, crops_per_scene, chunk
         # spawn: the parent may already hold a CUDA context, which a forked child must not inherit.
-        self.pool = multiprocessing.get_context("spawn").Pool(workers)
+        # ProcessPoolExecutor, not multiprocessing.Pool: a worker that dies raises BrokenProcessPool here
+        # instead of losing its task and leaving the trainer waiting forever.
+        self.pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"))
         self.next_start = start_index
         self.pending: Deque = deque()
         self.ready: Deque = deque()
@@ -70,12 +74,12 @@ class ParallelWorldStream:
 
     def _submit(self) -> None:
         job = (self.seed, self.next_start, self.next_start + self.chunk, self.sizes, self.crop, self.crops_per_scene)
-        self.pending.append(self.pool.apply_async(_render, (job,)))
+        self.pending.append(self.pool.submit(_render, job))
         self.next_start += self.chunk
 
     def _take(self):
         while not self.ready:
-            self.ready.extend(self.pending.popleft().get())
+            self.ready.extend(self.pending.popleft().result(timeout=GET_TIMEOUT_S))
             self._submit()
         i, payload = self.ready.popleft()
         self.index = i + 1
@@ -100,4 +104,4 @@ class ParallelWorldStream:
         return torch.from_numpy(np.stack(his)), torch.from_numpy(np.stack(los)), texts
 
     def close(self) -> None:
-        self.pool.terminate()
+        self.pool.shutdown(wait=False, cancel_futures=True)
