@@ -32,9 +32,10 @@ const opts = new Command('bench')
   .option('--threads <n>', 'intra-op threads for onnxruntime and torch (default: all logical cores)')
   .option('--iters <n>', 'timed runs per microbenchmark / step', '10')
   .option('--no-torch', 'skip the PyTorch comparison')
+  .option('--no-prefetch-noise', "draw the SR stages' starting noise between stages instead of on a worker ahead of time")
   .option('--json', 'print one JSON object on the last stdout line (table on stderr)')
   .parse()
-  .opts<{ model?: string; threads?: string; iters: string; torch: boolean; json?: boolean }>();
+  .opts<{ model?: string; threads?: string; iters: string; torch: boolean; prefetchNoise: boolean; json?: boolean }>();
 
 const mach = machine();
 const threads = Number(opts.threads ?? mach.logicalCores);
@@ -106,7 +107,7 @@ try {
 
   // 3 + 4. engine overhead and seconds per image
   const calls: ModelCallEvent[] = [];
-  const cascade = await createCascade({ modelDir, threads, onModelCall: (e) => calls.push(e) });
+  const cascade = await createCascade({ modelDir, threads, prefetchNoise: opts.prefetchNoise, onModelCall: (e) => calls.push(e) });
   const sizes = manifest.stages.map((s) => s.resolution);
   const largest = Math.max(...sizes);
   await cascade.generate({ prompt: 'warm-up', seed: 1, n: 1, size: largest });
@@ -149,6 +150,7 @@ try {
         baseStep: { stage: base.name, batch, resolution: res, flops: flops.flops, flopsByOp: flops.byOp, torchProfilerFlops: torch?.profilerFlops ?? null, ortMs: step.ms, torchMs: torch?.msMedian ?? null, achievedGflops: achieved, maxAbsDiffVsTorch: agreement },
         ortVsTorch,
         peakFraction,
+        prefetchNoise: opts.prefetchNoise,
         overheadFraction,
         overheadByStage,
         secondsPerImage,

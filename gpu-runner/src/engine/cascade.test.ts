@@ -93,6 +93,18 @@ describe('cascade on the fixture', () => {
     expect(img(again).sha256).toBe(img(first).sha256);
   });
 
+  it('gives the same bytes whether SR noise is drawn ahead on a worker or in place', async () => {
+    const direct = await createCascade({ modelDir, threads: 1, prefetchNoise: false });
+    try {
+      for (const r of [req({ seed: 11, n: 2 }), req({ seed: 12, stages: { sr256: { noiseAugmentation: 300 } } })]) {
+        const [a, b] = await Promise.all([cascade.generate(r), direct.generate(r)]);
+        expect(a.images.map((i) => i.sha256)).toEqual(b.images.map((i) => i.sha256));
+      }
+    } finally {
+      await direct.dispose();
+    }
+  });
+
   it('makes image i of n = 2 equal to a single request with seed + i', async () => {
     const two = await cascade.generate(req({ seed: 9, n: 2 }));
     const one = await cascade.generate(req({ seed: 10 }));

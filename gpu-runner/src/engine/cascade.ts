@@ -8,7 +8,7 @@ import pkg from '../../package.json' with { type: 'json' };
 import { loadManifest, type LoadedManifest } from '../manifest/load-manifest.ts';
 import type { Manifest } from '../manifest/schema.ts';
 import { applyMark, encodePng, IMAGEN_FORMAT, jsonRequest, pngText, type ImagenPngInfo } from '../png/index.ts';
-import { PRNG_ID } from '../random/index.ts';
+import { createNoisePrefetcher, PRNG_ID } from '../random/index.ts';
 import { createSession, ortVersion, type Device, type ModelSession } from '../runtime/ort.ts';
 import { createTextEncoder, type TextEncoderRuntime } from '../text/text-encoder.ts';
 import { loadTokenizer } from '../text/tokenizer.ts';
@@ -45,6 +45,11 @@ export interface CascadeOptions {
    * guarantee across batch sizes either way, hence off on cuda.
    */
   batchInvariant?: boolean;
+  /**
+   * Draw each SR stage's starting noise on a worker thread while the stage before it runs (default: true).
+   * Same numbers either way; off, they are drawn between the stages.
+   */
+  prefetchNoise?: boolean;
   /** called after every U-Net run */
   onModelCall?: (e: ModelCallEvent) => void;
 }
@@ -163,6 +168,7 @@ export async function createCascade(options: CascadeOptions): Promise<Cascade> {
   const minRows = (options.batchInvariant ?? device === 'cpu') ? 2 : 1;
   // the stages' big buffers, reused from request to request (runs are serialized); up to 1 GiB, then fresh arrays
   const workspace = createWorkspace();
+  const noise = (options.prefetchNoise ?? true) ? createNoisePrefetcher() : undefined;
 
   let tail: Promise<void> = Promise.resolve();
   const serial = (fn: () => Promise<void>): Promise<void> => {
@@ -246,7 +252,7 @@ export async function createCascade(options: CascadeOptions): Promise<Cascade> {
     try {
       await runGroup(
         items.map((i) => i.item),
-        { sessions, tokens: te.maxTokens, hidden: te.hiddenSize, minRows, workspace, onModelCall },
+        { sessions, tokens: te.maxTokens, hidden: te.hiddenSize, minRows, workspace, onModelCall, ...(noise ? { noise } : {}) },
       );
     } catch (e) {
       for (const { item } of items) item.fail(e);
@@ -305,6 +311,7 @@ export async function createCascade(options: CascadeOptions): Promise<Cascade> {
     async dispose() {
       await tail;
       workspace.clear();
+      await noise?.close();
       await Promise.all([encoderSession, ...Object.values(sessions)].map((s) => s.dispose()));
     },
   };

@@ -5,7 +5,8 @@
 import type { TextEmbeddings } from './types.ts';
 import type { GenerateOptions } from './types.ts';
 import type { ModelSession } from '../runtime/ort.ts';
-import { BatchAbandoned, runStage, type StageImage, type StageOwner } from './run-stage.ts';
+import type { NoiseBatch, NoisePrefetcher } from '../random/index.ts';
+import { BatchAbandoned, runStage, stageNoiseRequests, type StageImage, type StageOwner } from './run-stage.ts';
 import { clampUnit, rgb8ToPlanar } from './pixels.ts';
 import type { RequestPlan } from './validate.ts';
 import type { Workspace } from './workspace.ts';
@@ -31,6 +32,8 @@ export interface GroupContext {
   minRows: number;
   workspace?: Workspace;
   onModelCall?: (model: string, batch: number, rows: number, ms: number) => void;
+  /** draws each next stage's starting noise while the current stage runs */
+  noise?: NoisePrefetcher;
 }
 
 /** The init image of an upscale request as the low-res input of its first stage, once per image. */
@@ -57,9 +60,13 @@ export async function runGroup(items: GroupItem[], ctx: GroupContext): Promise<v
     lowResSize = first.plan.request.init?.width ?? 0;
   }
 
+  let noise: NoiseBatch | undefined;
   for (let s = 0; s < stagePlans.length; s++) {
     const alive = items.filter((it) => !it.failed);
     if (alive.length === 0) return;
+    const stageNoise = noise;
+    const next = stagePlans[s + 1];
+    noise = next && ctx.noise ? ctx.noise.prefetch(stageNoiseRequests(next.stage, next.index, alive.flatMap((it) => it.plan.seeds))) : undefined;
     const images: StageImage[] = [];
     const owners: StageOwner[] = [];
     const lowParts: Float32Array[] = [];
@@ -123,6 +130,7 @@ export async function runGroup(items: GroupItem[], ctx: GroupContext): Promise<v
         minRows: ctx.minRows,
         ...(ctx.workspace ? { workspace: ctx.workspace } : {}),
         ...(ctx.onModelCall ? { onModelCall: ctx.onModelCall } : {}),
+        ...(stageNoise ? { noise: stageNoise } : {}),
       });
     } catch (e) {
       if (e instanceof BatchAbandoned) return;

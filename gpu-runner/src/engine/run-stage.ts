@@ -21,7 +21,7 @@
 // row's output does not depend on the other rows' values, only on their count.
 import type { Stage } from '../manifest/schema.ts';
 import { applyThresholding, clipAndScale, dynamicThresholdScale, guidedOutput, guidedPredX0, noiseAugment, type GuidedX0Params } from '../numerics/index.ts';
-import { createNormalStream, NoisePurpose, streamId, type NormalStream } from '../random/index.ts';
+import { createNormalStream, drawNoise, NoisePurpose, streamId, type NoiseBatch, type NoiseRequest, type NormalStream } from '../random/index.ts';
 import { createFeed, prepareRun, type Feed, type ModelSession } from '../runtime/ort.ts';
 import { alphaBarAt, createNoiseSchedule, createScheduler, type NoiseScheduleTable, type Scheduler } from '../schedulers/index.ts';
 import { downsamplePlanes, resizePlanes } from '../image/resize.ts';
@@ -71,6 +71,15 @@ export interface StageRun {
   /** where the big buffers come from (default: fresh ones) */
   workspace?: Workspace;
   onModelCall?: (model: string, batch: number, rows: number, ms: number) => void;
+  /** this stage's x_T and low-res ε streams, drawn ahead (see random/noise-prefetch.ts); default: drawn here */
+  noise?: NoiseBatch;
+}
+
+/** The streams of a stage that noise-prefetch can draw ahead: x_T and, for SR stages, the low-res ε, per image. */
+export function stageNoiseRequests(stage: Stage, stageIndex: number, seeds: readonly number[]): NoiseRequest[] {
+  const length = 3 * stage.resolution * stage.resolution;
+  const purposes = stage.lowRes ? [NoisePurpose.initial, NoisePurpose.lowResAugmentation] : [NoisePurpose.initial];
+  return seeds.flatMap((seed) => purposes.map((p) => ({ seed, streamId: streamId(stageIndex, p), length })));
 }
 
 /** Thrown when every owner of the batch has gone (aborted or failed): nothing left to compute. */
@@ -176,13 +185,16 @@ export async function runStage(run: StageRun): Promise<Float32Array> {
     }
   });
 
+  const fillNoise = (out: Float32Array, seed: number, id: number): Promise<void> | void =>
+    run.noise ? run.noise.fill(out, seed, id) : drawNoise(out, seed, id);
+
   // x_T
-  images.forEach((im, j) => {
+  for (const [j, im] of images.entries()) {
     const v = xV[j] as Float32Array;
-    createNormalStream(im.seed, streamId(plan.index, NoisePurpose.initial)).fill(v);
+    await fillNoise(v, im.seed, streamId(plan.index, NoisePurpose.initial));
     const sigma = first.initNoiseSigma;
     if (sigma !== 1) for (let i = 0; i < P; i++) v[i] = (v[i] as number) * sigma;
-  });
+  }
   const ancestral: NormalStream[] = needsNoise ? images.map((im) => createNormalStream(im.seed, streamId(plan.index, NoisePurpose.ancestral))) : [];
 
   // low-res conditioning: resize and noise-augment (own stream) straight into channels 3–5 of the cond row
@@ -197,16 +209,16 @@ export async function runStage(run: StageRun): Promise<Float32Array> {
     // predX0 is unused until the first step: its first image doubles as the resize scratch and then as ε
     const eps = predV[0] as Float32Array;
     const resizeScratch = predX0.subarray(0, Math.min(predX0.length, 3 * r * R));
-    images.forEach((im, j) => {
+    for (const [j, im] of images.entries()) {
       const v = modelIn.subarray(condRow(j) + P, condRow(j) + 2 * P);
       const shape = { planes: 3, inHeight: r, inWidth: r, outHeight: R, outWidth: R };
       resizePlanes(v, low.subarray(j * lowP, (j + 1) * lowP), shape, lowRes.resize, lowRes.alignCorners, resizeScratch);
-      createNormalStream(im.seed, streamId(plan.index, NoisePurpose.lowResAugmentation)).fill(eps);
+      await fillNoise(eps, im.seed, streamId(plan.index, NoisePurpose.lowResAugmentation));
       noiseAugment(v, v, eps, alphaBarAt(table, im.noiseLevel));
       noiseLevelIn[U + j] = BigInt(im.noiseLevel);
       const u = uncondOf[j] as number;
       if (u >= 0) noiseLevelIn[u] = BigInt(im.noiseLevel);
-    });
+    }
   }
 
   // uncond rows start as copies of their cond rows (x_T and the low-res channels); later steps copy x_t only
