@@ -9,7 +9,9 @@
 # split below was sized for a 16-core host (base 64 px renders ~1.3k images/s per
 # worker, 256 px ~220 SR crops/s, 1024 px ~50 crops/s). A stage that dies within
 # its first two minutes (e.g. bf16 autocast trouble on an untried torch) is
-# retried once in fp32 for the time left.
+# retried once in fp32 for the time left. Each log line says how much of the time
+# went to waiting for data ("waiting for data N%"): near 0% means the GPU side
+# (or the trainer process) is the limit, not the render workers.
 set -u
 OUT="${OUT:-/tmp/imagen-train-out}"
 MINUTES="${MINUTES:-8}"

@@ -86,8 +86,6 @@ class ParallelWorldStream:
         return payload
 
     def base_batch(self, n: int):
-        import torch
-
         from .data import to_tensor
         items = [self._take() for _ in range(n)]
         return to_tensor(np.stack([im for im, _ in items])), None, [t for _, t in items]

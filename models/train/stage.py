@@ -66,6 +66,8 @@ class StageTrainer:
         # GroupNorm and softmax in fp32, and the loss is fp32.
         self.amp = os.environ.get("IMAGEN_TRAIN_AMP", "1" if device == "cuda" else "0") == "1"
         self.run_steps, self.lr_scale = 0, 1.0
+        # seconds spent waiting for training data since the last log line: tells a data-bound run from a compute-bound one
+        self.data_seconds = 0.0
         if state is not None:
             if state["full"]:
                 self.unet.load_state_dict(state["model"])
@@ -104,7 +106,9 @@ class StageTrainer:
 
     def step(self, stream) -> float:
         from .data import drop_captions
+        t_data = time.time()
         x0, lo, texts = self.batch(stream)
+        self.data_seconds += time.time() - t_data
         x0 = x0.to(self.device)
         text, mask = self.embed(drop_captions(texts, self.rng))
         b = x0.shape[0]
@@ -212,8 +216,9 @@ def train_stage(stage: str, minutes: float, device: str, batch: int = None, save
         losses.append(tr.step(stream))
         if len(losses) == 50:
             log(f"step {tr.progress['step']} loss {np.mean(losses):.4f} "
-                f"{50 * tr.hp['batch'] / (time.time() - t_log):.1f} img/s index {stream.index} lr {tr.opt.param_groups[0]['lr']:.2e}")
-            losses, t_log = [], time.time()
+                f"{50 * tr.hp['batch'] / (time.time() - t_log):.1f} img/s index {stream.index} lr {tr.opt.param_groups[0]['lr']:.2e} "
+                f"waiting for data {100 * tr.data_seconds / (time.time() - t_log):.0f}%")
+            losses, t_log, tr.data_seconds = [], time.time(), 0.0
         if time.time() - last_save > save_minutes * 60:
             tr.save(stream, time.time() - seg_start)
             tr.progress["seconds"] += time.time() - seg_start
