@@ -104,7 +104,7 @@ class StageTrainer:
         return sr_batch(stream, n, LOW[self.stage], self.spec["resolution"], self.spec["train_crop"], self.rng,
                         self.hp["crops_per_scene"])
 
-    def step(self, stream) -> float:
+    def step(self, stream) -> torch.Tensor:
         from .data import drop_captions
         t_data = time.time()
         x0, lo, texts = self.batch(stream)
@@ -144,7 +144,8 @@ class StageTrainer:
         self.ema.update(self.unet)
         self.progress["step"] += 1
         self.progress["images"] += b
-        return per.mean().item()
+        # a tensor, not .item(): reading it would make the CPU wait for the GPU every step
+        return per.mean().detach()
 
     def save(self, stream, elapsed: float) -> None:
         self.progress["index"] = stream.index
@@ -215,7 +216,7 @@ def train_stage(stage: str, minutes: float, device: str, batch: int = None, save
             tr.lr_scale = ANNEAL_FLOOR + (1 - ANNEAL_FLOOR) * 0.5 * (1 + np.cos(np.pi * frac))
         losses.append(tr.step(stream))
         if len(losses) == 50:
-            log(f"step {tr.progress['step']} loss {np.mean(losses):.4f} "
+            log(f"step {tr.progress['step']} loss {torch.stack(losses).mean().item():.4f} "
                 f"{50 * tr.hp['batch'] / (time.time() - t_log):.1f} img/s index {stream.index} lr {tr.opt.param_groups[0]['lr']:.2e} "
                 f"waiting for data {100 * tr.data_seconds / (time.time() - t_log):.0f}%")
             losses, t_log, tr.data_seconds = [], time.time(), 0.0
