@@ -4,7 +4,7 @@
 // the three coefficients per step, computed once in setTimesteps.
 import type { SamplerName } from '../manifest/schema.ts';
 import { alphaBarAt } from './noise-schedule.ts';
-import { checkPredX0Args, checkStepArgs, predX0Kernel, type ResolvedConfig } from './common.ts';
+import { alphaSigmaAt, checkPredX0Args, checkStepArgs, predX0Kernel, type ResolvedConfig } from './common.ts';
 import type { Scheduler, StepInput } from './scheduler.ts';
 import { ddpmTimesteps } from './timesteps.ts';
 
@@ -33,16 +33,13 @@ export function createAffineStepScheduler(name: SamplerName, { table, prediction
     setTimesteps(steps: number): void {
       const chosen = ddpmTimesteps(table.trainSteps, steps, spacing);
       const n = chosen.length;
-      alpha = new Float64Array(n);
-      sigma = new Float64Array(n);
+      ({ alpha, sigma } = alphaSigmaAt(table, chosen));
       cX0 = new Float64Array(n);
       cXt = new Float64Array(n);
       std = new Float64Array(n);
       for (let i = 0; i < n; i++) {
         const t = chosen[i] as number;
         const c = rule(alphaBarAt(table, t), alphaBarAt(table, i + 1 < n ? (chosen[i + 1] as number) : -1), t);
-        alpha[i] = table.alpha[t] as number;
-        sigma[i] = table.sigma[t] as number;
         cX0[i] = c.cX0;
         cXt[i] = c.cXt;
         std[i] = c.std;

@@ -23,6 +23,18 @@ export function resolveConfig(config: SchedulerConfig, defaultSpacing: TimestepS
  * eps-prediction (Ho et al. 2020 eq. 15): x0 = (x_t − sigma·eps) / alpha;
  * v-prediction (Salimans & Ho 2022 §4, v = alpha·eps − sigma·x0): x0 = alpha·x_t − sigma·v.
  */
+/** α_t and σ_t of the table at each chosen timestep, by step index: what predX0 and the step coefficients read */
+export function alphaSigmaAt(table: NoiseScheduleTable, chosen: Float64Array): { alpha: Float64Array<ArrayBuffer>; sigma: Float64Array<ArrayBuffer> } {
+  const alpha = new Float64Array(chosen.length);
+  const sigma = new Float64Array(chosen.length);
+  for (let i = 0; i < chosen.length; i++) {
+    const t = chosen[i] as number;
+    alpha[i] = table.alpha[t] as number;
+    sigma[i] = table.sigma[t] as number;
+  }
+  return { alpha, sigma };
+}
+
 export function predX0Kernel(out: Float32Array, sample: Float32Array, modelOutput: Float32Array, alpha: number, sigma: number, prediction: Prediction): void {
   const n = out.length;
   if (prediction === 'eps') {

@@ -6,7 +6,7 @@
 //   second order (Alg. 2):                 x_t' = (σ_t'/σ_t)·x_t − α_t'·(e^{−h} − 1)·(x0_t + (x0_t − x0_prev)/(2r))
 // The first step is first order (no history) and so is the last (it lands on σ = 0, the clean data, where h = ∞).
 // Timesteps: diffusers' default spacing 'linspace'.
-import { checkPredX0Args, checkStepArgs, predX0Kernel, resolveConfig } from './common.ts';
+import { alphaSigmaAt, checkPredX0Args, checkStepArgs, predX0Kernel, resolveConfig } from './common.ts';
 import type { Scheduler, SchedulerConfig, StepInput } from './scheduler.ts';
 import { dpmSolverTimesteps } from './timesteps.ts';
 
@@ -30,16 +30,10 @@ export function createDpmSolverScheduler(config: SchedulerConfig): Scheduler {
     setTimesteps(steps: number): void {
       const chosen = dpmSolverTimesteps(table.trainSteps, steps, spacing);
       const n = chosen.length;
-      alpha = new Float64Array(n);
-      sigma = new Float64Array(n);
+      ({ alpha, sigma } = alphaSigmaAt(table, chosen));
       cX = new Float64Array(n);
       c0 = new Float64Array(n);
       c1 = new Float64Array(n);
-      for (let i = 0; i < n; i++) {
-        const t = chosen[i] as number;
-        alpha[i] = table.alpha[t] as number;
-        sigma[i] = table.sigma[t] as number;
-      }
       for (let i = 0; i < n; i++) {
         const sigmaS = sigma[i] as number;
         if (i === n - 1) {
