@@ -57,23 +57,3 @@ def drop_captions(texts: List[str], rng: np.random.Generator, p: float = CAPTION
 def base_batch(stream: WorldStream, n: int):
     renders, texts = zip(*(stream.next((64,)) for _ in range(n)))
     return to_tensor(np.stack([r[64] for r in renders])), list(texts)
-
-
-def sr_batch(stream: WorldStream, n: int, low: int, high: int, crop: int, rng: np.random.Generator,
-             crops_per_scene: int = 1):
-    """(high-res crops [n,3,crop,crop], aligned crops of the low-res image upsampled to `high`, captions).
-
-    The low-res image is the world's box-downsampled `high` render, the same
-    reduction that produced the base stage's training images.
-    """
-    his, los, texts = [], [], []
-    while len(his) < n:
-        renders, text = stream.next((low, high))
-        hi = to_tensor(renders[high][None])
-        lo = upsample(to_tensor(renders[low][None]), high)
-        for _ in range(min(crops_per_scene, n - len(his))):
-            y, x = (int(v) for v in rng.integers(0, high - crop + 1, size=2))
-            his.append(hi[:, :, y:y + crop, x:x + crop])
-            los.append(lo[:, :, y:y + crop, x:x + crop])
-            texts.append(text)
-    return torch.cat(his), torch.cat(los), texts

@@ -1,10 +1,11 @@
-"""Training examples rendered by a pool of worker processes, in index order.
+"""Training examples for the diffusion stages, in index order, rendered in the
+trainer (`--workers 0`) or by a pool of worker processes.
 
 On a GPU the U-Nets eat far more images per second than one Python process can
 render, so `--workers K` moves `make_example` (and, for SR stages, the bicubic
 upsampling and cropping) into K processes. Results are consumed strictly in
-example-index order, so a run is the same whatever K is, and `index` after a
-batch is exactly where a resumed run must continue.
+example-index order, so a run is the same whatever K is (0 included), and
+`index` after a batch is exactly where a resumed run must continue.
 
 Each SR crop position is drawn from its own example's generator (dataset seed
 + 1000), not from a trainer-wide stream, for the same reason.
@@ -55,7 +56,8 @@ def _render(job) -> List[Tuple[int, tuple]]:
 
 
 class ParallelWorldStream:
-    """Examples of a stage's dataset from `start_index` on, rendered `chunk` at a time by `workers` processes."""
+    """Examples of a stage's dataset from `start_index` on, rendered `chunk` at a time by `workers` processes
+    (0: in this process, on demand)."""
 
     def __init__(self, stage: str, start_index: int, workers: int, sizes: Tuple[int, ...], crop: int = 0,
                  crops_per_scene: int = 1, chunk: int = 32):
@@ -65,20 +67,26 @@ class ParallelWorldStream:
         # spawn: the parent may already hold a CUDA context, which a forked child must not inherit.
         # ProcessPoolExecutor, not multiprocessing.Pool: a worker that dies raises BrokenProcessPool here
         # instead of losing its task and leaving the trainer waiting forever.
-        self.pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"))
+        self.pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) if workers > 0 else None
         self.next_start = start_index
         self.pending: Deque = deque()
         self.ready: Deque = deque()
         for _ in range(4 * workers):
             self._submit()
 
-    def _submit(self) -> None:
+    def _job(self):
         job = (self.seed, self.next_start, self.next_start + self.chunk, self.sizes, self.crop, self.crops_per_scene)
-        self.pending.append(self.pool.submit(_render, job))
         self.next_start += self.chunk
+        return job
+
+    def _submit(self) -> None:
+        self.pending.append(self.pool.submit(_render, self._job()))
 
     def _take(self):
         while not self.ready:
+            if self.pool is None:
+                self.ready.extend(_render(self._job()))
+                continue
             self.ready.extend(self.pending.popleft().result(timeout=GET_TIMEOUT_S))
             self._submit()
         i, payload = self.ready.popleft()
@@ -102,4 +110,5 @@ class ParallelWorldStream:
         return torch.from_numpy(np.stack(his)), torch.from_numpy(np.stack(los)), texts
 
     def close(self) -> None:
-        self.pool.shutdown(wait=False, cancel_futures=True)
+        if self.pool is not None:
+            self.pool.shutdown(wait=False, cancel_futures=True)

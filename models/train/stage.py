@@ -34,6 +34,7 @@ HPARAMS = {
 }
 LOW = {"sr256": 64, "sr1024": 256}
 WARMUP_RUN_STEPS = 200
+VALIDATION_START = 10_000_000  # sample grids draw examples from here on, far beyond any training index
 ANNEAL_FLOOR = 0.1
 
 
@@ -93,16 +94,8 @@ class StageTrainer:
         return self.encoder(ids, mask), mask
 
     def batch(self, stream):
-        from .data import base_batch, sr_batch
-        from .feed import ParallelWorldStream
         n = self.hp["batch"]
-        if isinstance(stream, ParallelWorldStream):
-            return stream.sr_batch(n) if self.sr else stream.base_batch(n)
-        if not self.sr:
-            x0, texts = base_batch(stream, n)
-            return x0, None, texts
-        return sr_batch(stream, n, LOW[self.stage], self.spec["resolution"], self.spec["train_crop"], self.rng,
-                        self.hp["crops_per_scene"])
+        return stream.sr_batch(n) if self.sr else stream.base_batch(n)
 
     def step(self, stream) -> torch.Tensor:
         from .data import drop_captions
@@ -154,14 +147,14 @@ class StageTrainer:
 
     @torch.no_grad()
     def sample_grid(self) -> str:
-        from .data import WorldStream, sr_batch
+        from .data import WorldStream
+        from .feed import ParallelWorldStream
         os.makedirs(RUNS, exist_ok=True)
         path = os.path.join(RUNS, f"{self.stage}-step{self.progress['step']:06d}.png")
         gen = torch.Generator().manual_seed(7)
-        val = WorldStream(self.stage, 10_000_000)  # far beyond any training index
         net = self.ema.model
         if not self.sr:
-            texts = val.captions(8)
+            texts = WorldStream(self.stage, VALIDATION_START).captions(8)
             text, mask = self.embed(texts)
             null, null_mask = self.embed([""] * 8)
             x = ddim_sample(net, self.diffusion, self.spec["prediction"], (8, 3, 64, 64), text, mask, null, null_mask,
@@ -171,7 +164,7 @@ class StageTrainer:
             return path
         res = self.spec["resolution"]
         crop = 256 if res == 1024 else res
-        hi, lo, texts = sr_batch(val, 3, LOW[self.stage], res, crop, np.random.default_rng(3))
+        hi, lo, texts = ParallelWorldStream(self.stage, VALIDATION_START, 0, (LOW[self.stage], res), crop).sr_batch(3)
         lo = lo.to(self.device)
         text, mask = self.embed(texts)
         x = ddim_sample(net, self.diffusion, self.spec["prediction"], hi.shape, text, mask, text, mask, steps=8,
@@ -182,10 +175,7 @@ class StageTrainer:
 
 
 def open_stream(tr: StageTrainer, workers: int):
-    from .data import WorldStream
     from .feed import ParallelWorldStream
-    if workers <= 0:
-        return WorldStream(tr.stage, tr.progress["index"])
     if not tr.sr:
         return ParallelWorldStream(tr.stage, tr.progress["index"], workers, (64,))
     return ParallelWorldStream(tr.stage, tr.progress["index"], workers, (LOW[tr.stage], tr.spec["resolution"]),
@@ -228,6 +218,5 @@ def train_stage(stage: str, minutes: float, device: str, batch: int = None, save
             tr.sample_grid()
             last_sample = time.time()
     tr.save(stream, time.time() - seg_start)
-    if hasattr(stream, "close"):
-        stream.close()
+    stream.close()
     log(f"done at step {tr.progress['step']}")

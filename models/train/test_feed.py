@@ -1,4 +1,4 @@
-"""The parallel training feed is the in-process stream, whatever the number of workers.
+"""The training feed gives the same examples whatever the number of workers (0: rendered in the trainer).
 
 python3 -m unittest models.train.test_feed
 """
@@ -15,7 +15,7 @@ class ParallelFeedTest(unittest.TestCase):
     def test_base_batches_match_the_in_process_stream(self):
         ref = WorldStream("base64", 100)
         want_x, want_texts = base_batch(ref, 40)
-        for workers in (1, 3):
+        for workers in (0, 1, 3):
             feed = ParallelWorldStream("base64", 100, workers, (64,), chunk=7)
             try:
                 x, lo, texts = feed.base_batch(40)
@@ -29,7 +29,7 @@ class ParallelFeedTest(unittest.TestCase):
 
     def test_sr_crops_do_not_depend_on_worker_count(self):
         batches = []
-        for workers in (1, 2):
+        for workers in (0, 2):
             feed = ParallelWorldStream("sr256", 5, workers, (64, 256), crop=128, crops_per_scene=2, chunk=3)
             try:
                 batches.append((feed.sr_batch(7), feed.index))
