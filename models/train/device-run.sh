@@ -48,14 +48,19 @@ run_stage() { # stage args...
     echo "exit $? after $((SECONDS - t0)) s" >> "$OUT/$stage.log"
   fi
   cp "models/checkpoints/$stage/ema.pt" "$OUT/$stage-ema.pt"
+  # JOINT_ENCODER=1: the base trained the text encoder too (the SR stages of the same run read it frozen, as it was)
+  if [ "$stage" = base64 ] && [ -n "${JOINT_ENCODER:-}" ]; then cp models/checkpoints/encoder/ema.pt "$OUT/encoder-ema.pt"; fi
 }
 
-# STAGES picks the stages; WORKERS_<STAGE> re-splits the cores among them.
+# STAGES picks the stages; WORKERS_<STAGE> re-splits the cores among them; BATCH_<STAGE> and LR_<STAGE>
+# change a stage's batch and learning rate (the 2026-11-29 runs used the defaults below: at batch 128 the
+# 5.4 M-parameter base made ~11 steps/s, i.e. it was bound by per-step launch work, not by FLOPs, so a larger
+# base batch should raise images/s nearly in proportion; raise its lr with it, e.g. BATCH_BASE64=512 LR_BASE64=6e-4).
 for stage in ${STAGES:-base64 sr256 sr1024}; do
   case "$stage" in
-    base64) run_stage base64 "$MINUTES" --workers "${WORKERS_BASE64:-5}" --batch 128 --lr 4e-4 & ;;
-    sr256) run_stage sr256 "$MINUTES" --workers "${WORKERS_SR256:-6}" --batch 48 --lr 3e-4 & ;;
-    sr1024) run_stage sr1024 "$MINUTES" --workers "${WORKERS_SR1024:-3}" --batch 16 --lr 4e-4 & ;;
+    base64) run_stage base64 "$MINUTES" --workers "${WORKERS_BASE64:-5}" --batch "${BATCH_BASE64:-128}" --lr "${LR_BASE64:-4e-4}" ${JOINT_ENCODER:+--joint-encoder} & ;;
+    sr256) run_stage sr256 "$MINUTES" --workers "${WORKERS_SR256:-6}" --batch "${BATCH_SR256:-48}" --lr "${LR_SR256:-3e-4}" & ;;
+    sr1024) run_stage sr1024 "$MINUTES" --workers "${WORKERS_SR1024:-3}" --batch "${BATCH_SR1024:-16}" --lr "${LR_SR1024:-4e-4}" & ;;
     *) echo "unknown stage $stage" >&2 ;;
   esac
 done

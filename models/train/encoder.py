@@ -79,10 +79,13 @@ def train_encoder(minutes: float, device: str, batch: int = 64, lr: float = 5e-4
     log(f"encoder done at step {step}")
 
 
+def encoder_checkpoint_config(cfg) -> dict:
+    return {"encoder": cfg.to_dict(), "tokenizer_sha256": tokenizer_sha256()}
+
+
 def _save(enc, opt, cfg, progress, step, stream, start):
     progress = {"step": step, "index": stream.index, "seconds": progress["seconds"] + time.time() - start}
-    checkpoint.save("encoder", {"encoder": cfg.to_dict(), "tokenizer_sha256": tokenizer_sha256()}, enc, None, opt,
-                    progress)
+    checkpoint.save("encoder", encoder_checkpoint_config(cfg), enc, None, opt, progress)
 
 
 def load_frozen_encoder(device: str) -> T5Encoder:

@@ -48,7 +48,8 @@ def loss_weight(diffusion: Diffusion, prediction: str, t: torch.Tensor) -> torch
 
 
 class StageTrainer:
-    def __init__(self, stage: str, device: str, log: Logger, batch: int = None, lr: float = None):
+    def __init__(self, stage: str, device: str, log: Logger, batch: int = None, lr: float = None,
+                 joint_encoder: bool = False):
         self.stage, self.device, self.log = stage, device, log
         self.spec = EMBEDDED["stages"][stage]
         self.hp = dict(HPARAMS[stage], **({"batch": batch} if batch else {}), **({"lr": lr} if lr else {}))
@@ -56,12 +57,18 @@ class StageTrainer:
         self.tok = load_tokenizer()
         self.encoder = load_frozen_encoder(device)
         self.max_tokens = self.encoder.cfg.max_tokens
+        # Joint training (the alternative to Imagen's frozen encoder, for the model card's comparison): the
+        # encoder starts from its pre-trained weights and learns with the base U-Net, one optimizer, its own EMA.
+        self.joint = joint_encoder
+        if joint_encoder and self.sr:
+            raise SystemExit("--joint-encoder trains the encoder with the base stage only (SR stages read it frozen)")
         self.diffusion = Diffusion(self.spec["schedule"], device)
         state = checkpoint.load(stage)
         cfg = UNetConfig.from_dict(state["config"]["unet"]) if state else self.spec["unet"]
         self.unet = EfficientUNet(cfg).to(device)
         self.ema = checkpoint.EMA(self.unet, 0.999)
-        self.opt = torch.optim.AdamW(self.unet.parameters(), lr=self.hp["lr"], weight_decay=0.0)
+        self.enc_ema = self._thaw_encoder() if joint_encoder else None
+        self.opt = torch.optim.AdamW(self._params(), lr=self.hp["lr"], weight_decay=0.0)
         self.progress = {"step": 0, "index": 0, "seconds": 0.0, "images": 0}
         # bf16 autocast on CUDA (as Imagen trained; IMAGEN_TRAIN_AMP=0 turns it off): CUDA autocast keeps
         # GroupNorm and softmax in fp32, and the loss is fp32.
@@ -87,11 +94,28 @@ class StageTrainer:
         # Noise is drawn where it is used: a CPU-drawn [256, 3, 64, 64] batch would cost more than a GPU step.
         self.gen = torch.Generator(device=device).manual_seed(self.progress["step"] + 29)
 
-    @torch.no_grad()
-    def embed(self, texts):
+    def _thaw_encoder(self) -> checkpoint.EMA:
+        live = checkpoint.load("encoder")
+        for p in self.encoder.parameters():
+            p.requires_grad_(True)
+        ema = checkpoint.EMA(self.encoder, 0.999)
+        ema.updates = 10_000  # the pre-trained weights are already an average: no EMA warm-up
+        if live and live["full"] and live.get("model") is not None and live.get("ema") is not None:
+            self.encoder.load_state_dict(live["model"])
+            ema.model.load_state_dict(live["ema"])
+            ema.updates = live["ema_updates"]
+        self.encoder.train()
+        self.log(f"text encoder trains jointly ({count_params(self.encoder) / 1e6:.2f} M params)")
+        return ema
+
+    def _params(self):
+        return list(self.unet.parameters()) + (list(self.encoder.parameters()) if self.joint else [])
+
+    def embed(self, texts, encoder=None):
         ids, mask = self.tok.batch_trimmed(texts, self.max_tokens)
         ids, mask = ids.to(self.device), mask.to(self.device)
-        return self.encoder(ids, mask), mask
+        with torch.set_grad_enabled(self.joint and encoder is None and torch.is_grad_enabled()):
+            return (encoder or self.encoder)(ids, mask), mask
 
     def batch(self, stream):
         n = self.hp["batch"]
@@ -132,9 +156,11 @@ class StageTrainer:
             g["lr"] = self.hp["lr"] * warm * self.lr_scale
         self.opt.zero_grad(set_to_none=True)
         loss.backward()
-        torch.nn.utils.clip_grad_norm_(self.unet.parameters(), 1.0)
+        torch.nn.utils.clip_grad_norm_(self._params(), 1.0)
         self.opt.step()
         self.ema.update(self.unet)
+        if self.enc_ema is not None:
+            self.enc_ema.update(self.encoder)
         self.progress["step"] += 1
         self.progress["images"] += b
         # a tensor, not .item(): reading it would make the CPU wait for the GPU every step
@@ -144,6 +170,12 @@ class StageTrainer:
         self.progress["index"] = stream.index
         progress = dict(self.progress, seconds=self.progress["seconds"] + elapsed)
         checkpoint.save(self.stage, {"unet": self.unet.cfg.to_dict()}, self.unet, self.ema, self.opt, progress)
+        if self.enc_ema is not None:
+            from .encoder import encoder_checkpoint_config
+            enc_progress = dict(checkpoint.read(checkpoint.committed_path("encoder"))["progress"],
+                                joint_with=self.stage, joint_until_step=self.progress["step"])
+            checkpoint.save("encoder", encoder_checkpoint_config(self.encoder.cfg), self.encoder, self.enc_ema, None,
+                            enc_progress)
 
     @torch.no_grad()
     def sample_grid(self) -> str:
@@ -155,8 +187,9 @@ class StageTrainer:
         net = self.ema.model
         if not self.sr:
             texts = WorldStream(self.stage, VALIDATION_START).captions(8)
-            text, mask = self.embed(texts)
-            null, null_mask = self.embed([""] * 8)
+            enc = self.enc_ema.model if self.enc_ema is not None else None
+            text, mask = self.embed(texts, enc)
+            null, null_mask = self.embed([""] * 8, enc)
             x = ddim_sample(net, self.diffusion, self.spec["prediction"], (8, 3, 64, 64), text, mask, null, null_mask,
                             steps=20, guidance=4.0, thresholding="dynamic", generator=gen)
             save_grid(path, [x])
@@ -184,14 +217,14 @@ def open_stream(tr: StageTrainer, workers: int):
 
 def train_stage(stage: str, minutes: float, device: str, batch: int = None, save_minutes: float = 4.0,
                 sample_minutes: float = 10.0, log: Logger = None, workers: int = 0, lr: float = None,
-                anneal: bool = False) -> None:
+                anneal: bool = False, steps: int = 0, joint_encoder: bool = False) -> None:
     log = log or Logger(stage)
     if device == "cuda":
         # TF32 matmuls/convolutions: ~8x fp32 throughput on Ampere+ at a precision the loss noise dwarfs.
         torch.backends.cuda.matmul.allow_tf32 = True
         torch.backends.cudnn.allow_tf32 = True
         torch.backends.cudnn.benchmark = True
-    tr = StageTrainer(stage, device, log, batch, lr)
+    tr = StageTrainer(stage, device, log, batch, lr, joint_encoder)
     stream = open_stream(tr, workers)
     stop = {"now": False}
     signal.signal(signal.SIGTERM, lambda *_: stop.update(now=True))  # finish the step, save, exit
@@ -199,10 +232,12 @@ def train_stage(stage: str, minutes: float, device: str, batch: int = None, save
     seg_start = last_save = last_sample = t_log = time.time()
     losses = []
     start = time.time()
-    while time.time() < deadline and not stop["now"]:
+    # --steps caps the run by optimizer steps (so runs compared against each other see the same data whatever the
+    # machine's load); --minutes stays the wall-clock bound either way.
+    while time.time() < deadline and not stop["now"] and not (steps and tr.run_steps >= steps):
         if anneal:
-            # Cosine decay of the learning rate over this run's wall-clock budget, down to ANNEAL_FLOOR.
-            frac = (time.time() - start) / (deadline - start)
+            # Cosine decay of the learning rate over this run's budget (steps, else wall clock), down to ANNEAL_FLOOR.
+            frac = tr.run_steps / steps if steps else (time.time() - start) / (deadline - start)
             tr.lr_scale = ANNEAL_FLOOR + (1 - ANNEAL_FLOOR) * 0.5 * (1 + np.cos(np.pi * frac))
         losses.append(tr.step(stream))
         if len(losses) == 50:
