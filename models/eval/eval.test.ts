@@ -16,7 +16,12 @@ describe('npm run eval (ShapesBench command) on the fixture cascade', () => {
     const prompts = join(dir, 'cases.jsonl');
     writeFileSync(prompts, `${cases[0]}\n${cases.at(-1)}\n`);
     const sheet = join(dir, 'sheet.png');
-    const { stdout } = await run(process.execPath, [evalTs, '--model', 'models/fixtures/tiny', '--prompts', prompts, '--seeds', '2', '--steps', '2', '--sr-cases', '1', '--sheet', sheet, '--json'], { cwd: root });
+    const verdictsFile = join(dir, 'verdicts.jsonl');
+    const { stdout } = await run(
+      process.execPath,
+      [evalTs, '--model', 'models/fixtures/tiny', '--prompts', prompts, '--seeds', '2', '--steps', '2', '--sr-cases', '1', '--sheet', sheet, '--verdicts', verdictsFile, '--json'],
+      { cwd: root },
+    );
     const result = JSON.parse(stdout.trim().split('\n').at(-1)!) as Record<string, number>;
     expect(Object.keys(result).sort()).toEqual(['count', 'overall', 'psnr1024', 'psnr256', 'single']);
     for (const k of ['count', 'overall', 'single']) {
@@ -25,6 +30,11 @@ describe('npm run eval (ShapesBench command) on the fixture cascade', () => {
     }
     expect(Number.isFinite(result.psnr256)).toBe(true);
     expect(existsSync(sheet)).toBe(true);
+    // one verdict per case × seed, and they add up to the reported accuracy; a failure says why
+    const verdicts = readFileSync(verdictsFile, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { id: string; category: string; seed: number; pass: boolean; reason: string });
+    expect(verdicts.map((v) => [v.category, v.seed])).toEqual([['single', 0], ['single', 1], ['count', 0], ['count', 1]]);
+    expect(verdicts.filter((v) => v.pass).length / 4).toBeCloseTo(result.overall!, 3);
+    for (const v of verdicts) expect(v.pass ? v.reason === '' : v.reason.length > 0).toBe(true);
   });
 
   it('rejects bad arguments with one line naming the flag', async () => {

@@ -37,6 +37,7 @@ const program = new Command('eval')
   .option('--threads <n>', 'ONNX intra-op threads', int('--threads', 1, 256))
   .option('--sr-cases <n>', 'also upscale the first image of the first n cases through every SR stage and report PSNR of each output downsampled back to its input', int('--sr-cases', 0, 10_000), 0)
   .option('--sheet <file>', 'contact sheet PNG', '.local/eval/contact-sheet.png')
+  .option('--verdicts <file>', "JSON lines, one per image: case id, category, seed, pass and the judge's reason (to compare runs image by image)")
   .option('--json', 'print one JSON object with per-category accuracy on the last line')
   .exitOverride()
   .configureOutput({ writeErr: (s) => process.stderr.write(s.startsWith('error:') ? `eval: ${s.slice(7)}` : s) });
@@ -52,6 +53,7 @@ interface Options {
   threads?: number;
   srCases: number;
   sheet: string;
+  verdicts?: string;
   json?: boolean;
 }
 
@@ -78,12 +80,14 @@ async function main(): Promise<void> {
   const perCategory = new Map<string, { pass: number; total: number }>();
   const psnrs = new Map<number, number[]>(); // SR stage resolution → PSNR per upscaled image
   const rows: Tile[][] = [];
+  const verdicts: string[] = [];
   const started = Date.now();
   for (const [k, c] of cases.entries()) {
     const result = await cascade.generate({ prompt: c.prompt, seed: o.seedBase, n: o.seeds, size: base.resolution, stages: { [base.name]: params }, mark: false });
     const row: Tile[] = [];
     for (const img of result.images) {
       const v = judge({ data: img.rgb, width: img.width, height: img.height }, c.expect);
+      verdicts.push(JSON.stringify({ id: c.id, category: c.category, seed: img.seed, pass: v.pass, reason: v.reason }));
       const s = perCategory.get(c.category) ?? { pass: 0, total: 0 };
       s.total++;
       if (v.pass) s.pass++;
@@ -129,6 +133,11 @@ async function main(): Promise<void> {
   for (const [key, value] of Object.entries(accuracy))
     console.log(key.startsWith('psnr') ? `  ${key.padEnd(9)} ${value.toFixed(2)} dB (SR output downsampled vs its input, ${psnrs.get(Number(key.slice(4)))?.length} images)` : `  ${key.padEnd(9)} ${(value * 100).toFixed(1)}%`);
   console.log(`contact sheet: ${o.sheet}`);
+  if (o.verdicts) {
+    mkdirSync(dirname(resolve(o.verdicts)), { recursive: true });
+    writeFileSync(resolve(o.verdicts), `${verdicts.join('\n')}\n`);
+    console.log(`verdicts: ${o.verdicts}`);
+  }
   if (o.json) console.log(JSON.stringify(accuracy));
   await cascade.dispose();
 }
