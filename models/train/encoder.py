@@ -5,7 +5,8 @@ the caption language of the shapes world by BERT-style masked-token prediction
 (15% of tokens; the tokenizer's <unk> id serves as the mask token), with an
 output head tied to the input embedding. The diffusion stages load the result
 from models/checkpoints/encoder/ema.pt (fp16-rounded weights, the exact values the
-exported ONNX holds) and never update it.
+exported ONNX holds) and never update it, except the base stage under
+`--joint-encoder`, the measured alternative (MODEL_CARD.md, "Frozen vs joint").
 """
 import time
 

@@ -1,4 +1,5 @@
-"""Diffusion training of one cascade stage against the frozen text encoder.
+"""Diffusion training of one cascade stage against the frozen text encoder (or, for the base stage with
+--joint-encoder, training the encoder along with it).
 
 Loss: plain MSE on the stage's prediction target (v for the embedded cascade),
 as in Imagen / Salimans & Ho. (The first ~20 minutes used min-SNR-5 weighting,
