@@ -1,5 +1,5 @@
 """python3 -m models.train --stage encoder|base64|sr256|sr1024 --minutes N [--threads K] [--device cpu|cuda]
-       [--workers K] [--batch N] [--lr X] [--save-minutes M] [--anneal] [--steps N] [--joint-encoder]
+       [--workers K] [--batch N] [--lr X] [--save-minutes M] [--anneal] [--steps N] [--joint-encoder [--encoder-lr X]]
 
 Resumes from models/.cache/checkpoints/<stage>/state.pt (or the committed
 models/checkpoints/<stage>/ema.pt); logs to stdout; sample grids go to models/runs/.
@@ -31,6 +31,7 @@ def main(argv=None) -> int:
     ap.add_argument("--steps", type=int, default=0, help="stop after N optimizer steps of this run (0: --minutes only)")
     ap.add_argument("--joint-encoder", action="store_true",
                     help="base64: train the text encoder with the U-Net (writes models/checkpoints/encoder too)")
+    ap.add_argument("--encoder-lr", type=float, default=0.0, help="with --joint-encoder: the encoder's learning rate (> 0; default --lr)")
     ap.add_argument("--force", action="store_true", help="encoder: train on although stages already depend on it")
     args = ap.parse_args(argv)
     stage = ALIASES.get(args.stage, args.stage)
@@ -46,6 +47,8 @@ def main(argv=None) -> int:
         ap.error(f"--workers: {args.workers} must be >= 0")
     if args.steps < 0:
         ap.error(f"--steps: {args.steps} must be >= 0")
+    if args.encoder_lr < 0 or (args.encoder_lr and not args.joint_encoder):
+        ap.error("--encoder-lr must be > 0 and needs --joint-encoder")
     if args.joint_encoder and stage != "base64":
         ap.error("--joint-encoder: only the base64 stage trains the encoder jointly")
     if args.lr < 0 or args.save_minutes <= 0:
@@ -65,7 +68,7 @@ def main(argv=None) -> int:
         from .stage import train_stage
         train_stage(stage, args.minutes, args.device, batch=args.batch or None, log=log, workers=args.workers,
                     lr=args.lr or None, save_minutes=args.save_minutes, anneal=args.anneal, steps=args.steps,
-                    joint_encoder=args.joint_encoder)
+                    joint_encoder=args.joint_encoder, encoder_lr=args.encoder_lr or None)
     return 0
 
 

@@ -50,7 +50,7 @@ def loss_weight(diffusion: Diffusion, prediction: str, t: torch.Tensor) -> torch
 
 class StageTrainer:
     def __init__(self, stage: str, device: str, log: Logger, batch: int = None, lr: float = None,
-                 joint_encoder: bool = False):
+                 joint_encoder: bool = False, encoder_lr: float = None):
         self.stage, self.device, self.log = stage, device, log
         self.spec = EMBEDDED["stages"][stage]
         self.hp = dict(HPARAMS[stage], **({"batch": batch} if batch else {}), **({"lr": lr} if lr else {}))
@@ -69,7 +69,10 @@ class StageTrainer:
         self.unet = EfficientUNet(cfg).to(device)
         self.ema = checkpoint.EMA(self.unet, 0.999)
         self.enc_ema = self._thaw_encoder() if joint_encoder else None
-        self.opt = torch.optim.AdamW(self._params(), lr=self.hp["lr"], weight_decay=0.0)
+        groups = [{"params": list(self.unet.parameters()), "base_lr": self.hp["lr"]}]
+        if joint_encoder:
+            groups.append({"params": list(self.encoder.parameters()), "base_lr": encoder_lr or self.hp["lr"]})
+        self.opt = torch.optim.AdamW(groups, lr=self.hp["lr"], weight_decay=0.0)
         self.progress = {"step": 0, "index": 0, "seconds": 0.0, "images": 0}
         # bf16 autocast on CUDA (as Imagen trained; IMAGEN_TRAIN_AMP=0 turns it off): CUDA autocast keeps
         # GroupNorm and softmax in fp32, and the loss is fp32.
@@ -154,7 +157,7 @@ class StageTrainer:
         self.run_steps += 1
         warm = min(1.0, (self.progress["step"] + 1) / 100, self.run_steps / WARMUP_RUN_STEPS)
         for g in self.opt.param_groups:
-            g["lr"] = self.hp["lr"] * warm * self.lr_scale
+            g["lr"] = g["base_lr"] * warm * self.lr_scale
         self.opt.zero_grad(set_to_none=True)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(self._params(), 1.0)
@@ -218,14 +221,14 @@ def open_stream(tr: StageTrainer, workers: int):
 
 def train_stage(stage: str, minutes: float, device: str, batch: int = None, save_minutes: float = 4.0,
                 sample_minutes: float = 10.0, log: Logger = None, workers: int = 0, lr: float = None,
-                anneal: bool = False, steps: int = 0, joint_encoder: bool = False) -> None:
+                anneal: bool = False, steps: int = 0, joint_encoder: bool = False, encoder_lr: float = None) -> None:
     log = log or Logger(stage)
     if device == "cuda":
         # TF32 matmuls/convolutions: ~8x fp32 throughput on Ampere+ at a precision the loss noise dwarfs.
         torch.backends.cuda.matmul.allow_tf32 = True
         torch.backends.cudnn.allow_tf32 = True
         torch.backends.cudnn.benchmark = True
-    tr = StageTrainer(stage, device, log, batch, lr, joint_encoder)
+    tr = StageTrainer(stage, device, log, batch, lr, joint_encoder, encoder_lr)
     stream = open_stream(tr, workers)
     stop = {"now": False}
     signal.signal(signal.SIGTERM, lambda *_: stop.update(now=True))  # finish the step, save, exit

@@ -11,9 +11,9 @@ from .feed import ParallelWorldStream
 from .stage import StageTrainer
 
 
-def _step_once(joint: bool):
+def _step_once(joint: bool, encoder_lr: float = None):
     torch.manual_seed(0)
-    tr = StageTrainer("base64", "cpu", Logger("test"), batch=2, lr=1e-3, joint_encoder=joint)
+    tr = StageTrainer("base64", "cpu", Logger("test"), batch=2, lr=1e-3, joint_encoder=joint, encoder_lr=encoder_lr)
     before = {k: v.clone() for k, v in tr.encoder.state_dict().items()}
     unet_before = next(tr.unet.parameters()).detach().clone()
     stream = ParallelWorldStream("base64", 10_000_000, 0, (64,))
@@ -46,6 +46,11 @@ class JointEncoderTest(unittest.TestCase):
         ema_changed = [k for k, v in tr.enc_ema.model.state_dict().items()
                        if not torch.equal(v, tr.encoder.state_dict()[k])]
         self.assertTrue(ema_changed, "the EMA lags the live encoder")
+
+    def test_the_encoder_learning_rate_is_its_own(self):
+        tr, _, _, _ = _step_once(joint=True, encoder_lr=1e-12)
+        self.assertEqual([g["base_lr"] for g in tr.opt.param_groups], [1e-3, 1e-12])
+        self.assertEqual([g["lr"] for g in tr.opt.param_groups], [1e-3, 1e-12])  # past warm-up, no anneal
 
     def test_joint_training_is_refused_for_sr_stages(self):
         with self.assertRaises(SystemExit):
