@@ -58,7 +58,7 @@ run_stage() { # stage args...
 # base batch should raise images/s nearly in proportion; raise its lr with it, e.g. BATCH_BASE64=512 LR_BASE64=6e-4).
 for stage in ${STAGES:-base64 sr256 sr1024}; do
   case "$stage" in
-    base64) run_stage base64 "$MINUTES" --workers "${WORKERS_BASE64:-5}" --batch "${BATCH_BASE64:-128}" --lr "${LR_BASE64:-4e-4}" ${JOINT_ENCODER:+--joint-encoder} & ;;
+    base64) run_stage base64 "$MINUTES" --workers "${WORKERS_BASE64:-5}" --batch "${BATCH_BASE64:-128}" --lr "${LR_BASE64:-4e-4}" ${JOINT_ENCODER:+--joint-encoder} ${ENCODER_LR:+--encoder-lr "$ENCODER_LR"} & ;;
     sr256) run_stage sr256 "$MINUTES" --workers "${WORKERS_SR256:-6}" --batch "${BATCH_SR256:-48}" --lr "${LR_SR256:-3e-4}" & ;;
     sr1024) run_stage sr1024 "$MINUTES" --workers "${WORKERS_SR1024:-3}" --batch "${BATCH_SR1024:-16}" --lr "${LR_SR1024:-4e-4}" & ;;
     *) echo "unknown stage $stage" >&2 ;;
