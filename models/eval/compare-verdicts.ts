@@ -80,7 +80,11 @@ function summarize(category: string, pairs: [Verdict, Verdict][]): CategoryCompa
 
 function causes(vs: Verdict[]): Record<string, number> {
   const out: Record<string, number> = {};
-  for (const v of vs) if (!v.pass) out[failureCause(v.reason)] = (out[failureCause(v.reason)] ?? 0) + 1;
+  for (const v of vs) {
+    if (v.pass) continue;
+    const cause = failureCause(v.reason);
+    out[cause] = (out[cause] ?? 0) + 1;
+  }
   return Object.fromEntries(Object.entries(out).sort((x, y) => y[1] - x[1]));
 }
 

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
+import { parseVerdicts } from './compare-verdicts.ts';
 
 const run = promisify(execFile);
 const root = new URL('../../', import.meta.url).pathname;
@@ -31,7 +32,7 @@ describe('npm run eval (ShapesBench command) on the fixture cascade', () => {
     expect(Number.isFinite(result.psnr256)).toBe(true);
     expect(existsSync(sheet)).toBe(true);
     // one verdict per case × seed, and they add up to the reported accuracy; a failure says why
-    const verdicts = readFileSync(verdictsFile, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { id: string; category: string; seed: number; pass: boolean; reason: string });
+    const verdicts = parseVerdicts(readFileSync(verdictsFile, 'utf8'), verdictsFile);
     expect(verdicts.map((v) => [v.category, v.seed])).toEqual([['single', 0], ['single', 1], ['count', 0], ['count', 1]]);
     expect(verdicts.filter((v) => v.pass).length / 4).toBeCloseTo(result.overall!, 3);
     for (const v of verdicts) expect(v.pass ? v.reason === '' : v.reason.length > 0).toBe(true);

@@ -60,7 +60,6 @@ class StageTrainer:
         self.max_tokens = self.encoder.cfg.max_tokens
         # Joint training (the alternative to Imagen's frozen encoder, for the model card's comparison): the
         # encoder starts from its pre-trained weights and learns with the base U-Net, one optimizer, its own EMA.
-        self.joint = joint_encoder
         if joint_encoder and self.sr:
             raise SystemExit("--joint-encoder trains the encoder with the base stage only (SR stages read it frozen)")
         self.diffusion = Diffusion(self.spec["schedule"], device)
@@ -72,6 +71,7 @@ class StageTrainer:
         groups = [{"params": list(self.unet.parameters()), "base_lr": self.hp["lr"]}]
         if joint_encoder:
             groups.append({"params": list(self.encoder.parameters()), "base_lr": encoder_lr or self.hp["lr"]})
+        self.trained_params = [p for g in groups for p in g["params"]]
         self.opt = torch.optim.AdamW(groups, lr=self.hp["lr"], weight_decay=0.0)
         self.progress = {"step": 0, "index": 0, "seconds": 0.0, "images": 0}
         # bf16 autocast on CUDA (as Imagen trained; IMAGEN_TRAIN_AMP=0 turns it off): CUDA autocast keeps
@@ -100,6 +100,7 @@ class StageTrainer:
 
     def _thaw_encoder(self) -> checkpoint.EMA:
         live = checkpoint.load("encoder")
+        self.enc_progress = live["progress"]  # the pre-training's, kept in the checkpoints this run writes
         for p in self.encoder.parameters():
             p.requires_grad_(True)
         ema = checkpoint.EMA(self.encoder, 0.999)
@@ -112,13 +113,10 @@ class StageTrainer:
         self.log(f"text encoder trains jointly ({count_params(self.encoder) / 1e6:.2f} M params)")
         return ema
 
-    def _params(self):
-        return list(self.unet.parameters()) + (list(self.encoder.parameters()) if self.joint else [])
-
     def embed(self, texts, encoder=None):
         ids, mask = self.tok.batch_trimmed(texts, self.max_tokens)
         ids, mask = ids.to(self.device), mask.to(self.device)
-        with torch.set_grad_enabled(self.joint and encoder is None and torch.is_grad_enabled()):
+        with torch.set_grad_enabled(self.enc_ema is not None and encoder is None and torch.is_grad_enabled()):
             return (encoder or self.encoder)(ids, mask), mask
 
     def batch(self, stream):
@@ -160,7 +158,7 @@ class StageTrainer:
             g["lr"] = g["base_lr"] * warm * self.lr_scale
         self.opt.zero_grad(set_to_none=True)
         loss.backward()
-        torch.nn.utils.clip_grad_norm_(self._params(), 1.0)
+        torch.nn.utils.clip_grad_norm_(self.trained_params, 1.0)
         self.opt.step()
         self.ema.update(self.unet)
         if self.enc_ema is not None:
@@ -176,8 +174,7 @@ class StageTrainer:
         checkpoint.save(self.stage, {"unet": self.unet.cfg.to_dict()}, self.unet, self.ema, self.opt, progress)
         if self.enc_ema is not None:
             from .encoder import encoder_checkpoint_config
-            enc_progress = dict(checkpoint.read(checkpoint.committed_path("encoder"))["progress"],
-                                joint_with=self.stage, joint_until_step=self.progress["step"])
+            enc_progress = dict(self.enc_progress, joint_with=self.stage, joint_until_step=self.progress["step"])
             checkpoint.save("encoder", encoder_checkpoint_config(self.encoder.cfg), self.encoder, self.enc_ema, None,
                             enc_progress)
 
