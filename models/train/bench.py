@@ -1,7 +1,7 @@
 """Training throughput of one stage on this machine, measured:
 
     python3 -m models.train.bench --stage base64 --seconds 60 [--json] [--batch N] [--threads K]
-                                  [--workers K] [--no-onednn] [--channels-last]
+                                  [--workers K] [--no-onednn] [--channels-last] [--patch P]
 
 Trains the shipped recipe (the committed checkpoint, the real data feed, AdamW, EMA) for --seconds after a
 short warm-up and writes nothing back. Prints images/s, the share of the time spent waiting for training
@@ -9,10 +9,12 @@ data, and the achieved GFLOP/s against this CPU's convolution peak, measured in 
 forward at the base's shapes, best of a few), so runs on loaded and idle machines stay comparable. FLOPs per
 image are counted once by torch's profiler on the stage's own forward (convolutions and matmuls); training
 is counted as 3x the U-Net forward (forward + backward) plus the frozen encoder's forward.
-With --json the last line is one JSON object (imagesPerSecond, dataWaitFraction, peakFraction, ...).
+--patch P measures a design variant instead: the stage's U-Net with a P x P space-to-depth stem (its top
+level then runs at 1/P of the resolution), untrained. With --json the last line is one JSON object (imagesPerSecond, dataWaitFraction, peakFraction, ...).
 """
 import argparse
 import copy
+import dataclasses
 import json
 import os
 import sys
@@ -81,12 +83,17 @@ def training_flops_per_image(tr) -> float:
 
 
 def run(stage: str, seconds: float, batch: int = None, threads: int = 1, workers: int = 0, onednn: bool = True,
-        channels_last: bool = False, warmup_steps: int = 3, quiet: bool = False, peak_seconds: float = 3.0) -> dict:
+        channels_last: bool = False, warmup_steps: int = 3, quiet: bool = False, peak_seconds: float = 3.0,
+        patch: int = 0) -> dict:
     from .stage import StageTrainer, open_stream
     torch.set_num_threads(threads)
     log = Logger(stage) if not quiet else (lambda _msg: None)
     peak = conv_peak_gflops(threads, peak_seconds)
-    tr = StageTrainer(stage, "cpu", log, batch=batch, onednn=onednn)
+    variant = None
+    if patch:
+        from models.nets.configs import EMBEDDED
+        variant = dataclasses.replace(EMBEDDED["stages"][stage]["unet"], patch=patch)
+    tr = StageTrainer(stage, "cpu", log, batch=batch, onednn=onednn, unet_cfg=variant)
     if channels_last:
         tr.unet.to(memory_format=torch.channels_last)
     flops = training_flops_per_image(tr)
@@ -106,7 +113,7 @@ def run(stage: str, seconds: float, batch: int = None, threads: int = 1, workers
     ips = images / wall
     return {
         "stage": stage, "batch": tr.hp["batch"], "threads": threads, "workers": workers, "onednn": onednn,
-        "channelsLast": channels_last, "seconds": round(wall, 1), "steps": steps,
+        "channelsLast": channels_last, "patch": tr.unet.cfg.patch, "seconds": round(wall, 1), "steps": steps,
         "imagesPerSecond": round(ips, 2), "dataWaitFraction": round(tr.data_seconds / wall, 3),
         "gflopPerImage": round(flops / 1e9, 3), "achievedGflops": round(ips * flops / 1e9, 1),
         "peakGflops": round(peak, 1), "peakFraction": round(ips * flops / 1e9 / peak, 3),
@@ -134,16 +141,21 @@ def main(argv=None) -> int:
     ap.add_argument("--workers", type=int, default=0, help="render processes (0: render in the trainer)")
     ap.add_argument("--no-onednn", action="store_true", help="linears and attention on torch's own BLAS")
     ap.add_argument("--channels-last", action="store_true", help="U-Net in channels-last memory format")
+    ap.add_argument("--patch", type=int, default=0, help="design variant: a P x P space-to-depth stem, untrained (>= 2)")
     ap.add_argument("--json", action="store_true", help="print one JSON object on the last line")
     args = ap.parse_args(argv)
     if args.seconds <= 0:
         ap.error(f"--seconds: {args.seconds} must be > 0")
     if args.threads < 1 or args.batch < 0 or args.workers < 0:
         ap.error("--threads must be >= 1, --batch and --workers >= 0")
+    if args.patch == 1 or args.patch < 0 or (args.patch and 64 % args.patch):
+        ap.error(f"--patch: {args.patch} must be 0 (the stage as shipped) or a divisor of 64 that is >= 2")
     r = run(args.stage, args.seconds, args.batch or None, args.threads, args.workers, not args.no_onednn,
-            args.channels_last, quiet=args.json)
+            args.channels_last, quiet=args.json, patch=args.patch)
+    stem = f", {r['patch']}x{r['patch']} space-to-depth stem (untrained variant)" if r["patch"] > 1 else ""
     print(f"{r['stage']} batch {r['batch']}, {r['threads']} thread(s), {r['workers']} render workers, oneDNN matmuls "
-          f"{'on' if r['onednn'] else 'off'}{', channels-last' if r['channelsLast'] else ''}: "
+          f"{'on' if r['onednn'] else 'off'}{', channels-last' if r['channelsLast'] else ''}"
+          f"{stem}: "
           f"{r['imagesPerSecond']} images/s, waiting for data {100 * r['dataWaitFraction']:.0f}%, "
           f"{r['achievedGflops']} GFLOP/s of {r['peakGflops']} conv peak ({100 * r['peakFraction']:.0f}%), "
           f"{r['gflopPerImage']} GFLOP per image ({r['cpu']}, torch {r['torch']})", file=sys.stderr if args.json else sys.stdout)

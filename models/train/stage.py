@@ -50,7 +50,8 @@ def loss_weight(diffusion: Diffusion, prediction: str, t: torch.Tensor) -> torch
 
 class StageTrainer:
     def __init__(self, stage: str, device: str, log: Logger, batch: int = None, lr: float = None,
-                 joint_encoder: bool = False, encoder_lr: float = None, onednn: bool = None):
+                 joint_encoder: bool = False, encoder_lr: float = None, onednn: bool = None,
+                 unet_cfg: UNetConfig = None):
         self.stage, self.device, self.log = stage, device, log
         self.spec = EMBEDDED["stages"][stage]
         self.hp = dict(HPARAMS[stage], **({"batch": batch} if batch else {}), **({"lr": lr} if lr else {}))
@@ -63,8 +64,9 @@ class StageTrainer:
         if joint_encoder and self.sr:
             raise SystemExit("--joint-encoder trains the encoder with the base stage only (SR stages read it frozen)")
         self.diffusion = Diffusion(self.spec["schedule"], device)
-        state = checkpoint.load(stage)
-        cfg = UNetConfig.from_dict(state["config"]["unet"]) if state else self.spec["unet"]
+        # unet_cfg: an untrained variant of the stage's design (the training benchmark's levers), from scratch
+        state = checkpoint.load(stage) if unet_cfg is None else None
+        cfg = unet_cfg or (UNetConfig.from_dict(state["config"]["unet"]) if state else self.spec["unet"])
         self.unet = EfficientUNet(cfg).to(device)
         self.ema = checkpoint.EMA(self.unet, 0.999)
         self.enc_ema = self._thaw_encoder() if joint_encoder else None
