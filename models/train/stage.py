@@ -259,7 +259,7 @@ def train_stage(stage: str, minutes: float, device: str, batch: int = None, save
             tr.save(stream, time.time() - seg_start)
             tr.progress["seconds"] += time.time() - seg_start
             seg_start = last_save = time.time()
-        if time.time() - last_sample > (sample_minutes if not tr.sr else 2 * sample_minutes) * 60:
+        if sample_minutes and time.time() - last_sample > (sample_minutes if not tr.sr else 2 * sample_minutes) * 60:
             tr.sample_grid()
             last_sample = time.time()
     tr.save(stream, time.time() - seg_start)
