@@ -109,19 +109,7 @@ PDIR_ARGS=()
 step cascade 110 node gpu-runner/scripts/gpu-proof/cascade-check.ts --model "$MODEL" --sizes "$SIZES" \
   --device "$([ $CUDA -eq 1 ] && echo cuda || echo none)" "${PDIR_ARGS[@]}" --out "$OUT/cascade.json"
 
-# ---- 3. ORT vs PyTorch, base stage -------------------------------------------
-TORCH_DEVICE=$([ $DRY -eq 1 ] && echo cpu || echo cuda)
-step torch-eager 45 sh -c "\"$PYTHON\" gpu-runner/scripts/gpu-proof/torch_step.py --model $TORCH_MODEL --device $TORCH_DEVICE --mode eager --batches $BATCHES --dump \"$WORK\" $([ $DRY -eq 1 ] && echo '--warmup 1 --iters 3') > \"$WORK/torch-eager.json\""
-step torch-compile 90 sh -c "\"$PYTHON\" gpu-runner/scripts/gpu-proof/torch_step.py --model $TORCH_MODEL --device $TORCH_DEVICE --mode compile --batches $BATCHES --dump \"$WORK\" > \"$WORK/torch-compile.json\""
-PROVIDERS=$([ $DRY -eq 1 ] && echo cpu || echo "$([ $CUDA -eq 1 ] && echo cuda,)$([ $WEBGPU -eq 1 ] && echo webgpu)")
-if [ -n "$PROVIDERS" ]; then
-  step step-vs-torch 45 node gpu-runner/scripts/gpu-proof/step-vs-torch.ts --eager "$WORK/torch-eager.json" --compile "$WORK/torch-compile.json" \
-    --providers "$PROVIDERS" "${PDIR_ARGS[@]}" $([ $DRY -eq 1 ] && echo '--warmup 1 --iters 3') --out "$OUT/torch.json"
-else
-  STATUS[step-vs-torch]="skipped: neither CUDA ($CUDA_WHY) nor WebGPU ($WEBGPU_WHY)"
-fi
-
-# ---- 2. the runner's bench on the GPU (batching) ------------------------------
+# ---- 2. the runner's bench on the GPU (batching; before the PyTorch part, whose torch.compile may eat the rest)
 if [ $CUDA -eq 1 ] || [ $DRY -eq 1 ]; then
   [ "$JOBS" -gt 0 ] && JOB_ARGS=(--jobs "$JOBS") || JOB_ARGS=(--jobs 32)
   [ $CUDA -eq 1 ] && export RUNNER_CUDA_PROVIDER_DIR="$PROVIDER_DIR"
@@ -130,6 +118,20 @@ if [ $CUDA -eq 1 ] || [ $DRY -eq 1 ]; then
 else
   STATUS[runner-bench]="skipped: the runner serves CUDA or CPU only, and CUDA is not available ($CUDA_WHY)"
 fi
+
+# ---- 3. ORT vs PyTorch, base stage -------------------------------------------
+TORCH_DEVICE=$([ $DRY -eq 1 ] && echo cpu || echo cuda)
+step torch-eager 45 sh -c "\"$PYTHON\" gpu-runner/scripts/gpu-proof/torch_step.py --model $TORCH_MODEL --device $TORCH_DEVICE --mode eager --batches $BATCHES --dump \"$WORK\" $([ $DRY -eq 1 ] && echo '--warmup 1 --iters 3') > \"$WORK/torch-eager.json\""
+PROVIDERS=$([ $DRY -eq 1 ] && echo cpu || echo "$([ $CUDA -eq 1 ] && echo cuda,)$([ $WEBGPU -eq 1 ] && echo webgpu)")
+if [ -n "$PROVIDERS" ]; then
+  step step-vs-torch 45 node gpu-runner/scripts/gpu-proof/step-vs-torch.ts --eager "$WORK/torch-eager.json" \
+    --providers "$PROVIDERS" "${PDIR_ARGS[@]}" $([ $DRY -eq 1 ] && echo '--warmup 1 --iters 3') --out "$OUT/torch.json"
+else
+  STATUS[step-vs-torch]="skipped: neither CUDA ($CUDA_WHY) nor WebGPU ($WEBGPU_WHY)"
+fi
+
+# torch.compile last: a slow compile can only cost its own numbers (summarize.py merges them into torch.json)
+step torch-compile 60 sh -c "\"$PYTHON\" gpu-runner/scripts/gpu-proof/torch_step.py --model $TORCH_MODEL --device $TORCH_DEVICE --mode compile --batches $BATCHES --dump \"$WORK\" > \"$WORK/torch-compile.json\""
 
 # ---- summary ------------------------------------------------------------------
 STATUS_JSON=$(for k in "${!STATUS[@]}"; do printf '%s\t%s\t%s\n' "$k" "${STATUS[$k]}" "${STEP_S[$k]:-0}"; done)

@@ -30,14 +30,38 @@ def provider_part(torch_part, name, why, steps):
     return "measured" if "rows" in entry else f"failed: {entry.get('error') or entry.get('skipped')}"
 
 
-def torch_compile_part(work):
-    path = os.path.join(work or "", "torch-compile.json")
+def read_compile(work):
     try:
-        with open(path) as f:
-            last = json.loads(f.read().strip().splitlines()[-1])
+        with open(os.path.join(work or "", "torch-compile.json")) as f:
+            return json.loads(f.read().strip().splitlines()[-1])
     except (OSError, ValueError, IndexError):
+        return None
+
+
+def torch_compile_part(compiled):
+    if compiled is None:
         return "missing: no output (timed out or crashed; see log.txt)"
-    return f"skipped: {last['skipped']}" if "skipped" in last else "measured"
+    return f"skipped: {compiled['skipped']}" if "skipped" in compiled else "measured"
+
+
+def merge_compile(out, torch_part, compiled):
+    """torch.compile ran after the ORT side (so a slow compile costs only its own numbers): add its times to torch.json."""
+    if not torch_part or not compiled:
+        return
+    if "runs" not in compiled:
+        torch_part.setdefault("torch", {})["compileSkipped"] = compiled.get("skipped")
+        with open(os.path.join(out, "torch.json"), "w") as f:
+            json.dump(torch_part, f, indent=2)
+        return
+    ms = {r["batch"]: r["msMedian"] for r in compiled["runs"]}
+    for entry in (torch_part.get("providers") or {}).values():
+        for row in entry.get("rows", []):
+            if row["batch"] in ms:
+                row["torchCompileMs"] = round(ms[row["batch"]], 3)
+                row["compileOverOrt"] = round(ms[row["batch"]] / row["ortMs"], 3)
+    torch_part.setdefault("torch", {})["compileSkipped"] = None
+    with open(os.path.join(out, "torch.json"), "w") as f:
+        json.dump(torch_part, f, indent=2)
 
 
 def main():
@@ -53,6 +77,8 @@ def main():
 
     cascade = load(a.out, "cascade.json")
     torch_part = load(a.out, "torch.json")
+    compiled = read_compile(a.work)
+    merge_compile(a.out, torch_part, compiled)
     bench = load(a.out, "runner-bench.json")
     batching = None
     if bench and bench.get("levels"):
@@ -72,10 +98,12 @@ def main():
             "ortCudaVsTorch": provider_part(torch_part, "cuda", a.cuda_why, steps),
             "ortWebgpuVsTorch": provider_part(torch_part, "webgpu", a.webgpu_why, steps),
             "ortCpuVsTorch": provider_part(torch_part, "cpu", "only on the dry run", steps),
-            "torchCompile": torch_compile_part(a.work),
+            "torchCompile": torch_compile_part(compiled),
             "runnerBench": ("measured on " + ("cuda" if a.cuda == "1" else "cpu")) if bench else not_measured(steps, "runner-bench"),
         },
         "pixels": (cascade or {}).get("pixels"),
+        # the device run's fingerprint must name the provider it ran on
+        "deviceFingerprintProviders": sorted({r.get("fingerprint", {}).get("provider") for r in cascade["device"].values()}) if gpu_cascade else None,
         "ortVsTorch": (torch_part or {}).get("providers"),
         "batching": batching,
         "steps": steps,
