@@ -41,6 +41,8 @@ export interface GenerateArgs {
   noiseAug?: number;
   model?: string;
   device: 'cpu' | 'cuda';
+  /** folder with onnxruntime's CUDA provider libraries (default: RUNNER_CUDA_PROVIDER_DIR) */
+  cudaProviderDir?: string;
   threads?: number;
   mark: boolean;
   json: boolean;
@@ -104,6 +106,7 @@ const RawArgs = z.object({
   noiseAug: intIn(0, 100_000).optional(),
   model: z.string().min(1, 'must be a directory').optional(),
   device: z.enum(['cpu', 'cuda'], 'must be one of cpu, cuda').default('cpu'),
+  cudaProviderDir: z.string().min(1, 'must be a directory').optional(),
   threads: intIn(1, 1024).optional(),
   mark: z.boolean().default(true),
   json: z.boolean().default(false),
@@ -125,6 +128,7 @@ const FLAGS: Record<string, string> = {
   noiseAug: '--noise-aug',
   model: '--model',
   device: '--device',
+  cudaProviderDir: '--cuda-provider-dir',
   threads: '--threads',
 };
 
@@ -145,6 +149,7 @@ export function buildCommand(): Command {
     .option('--noise-aug <t>', 'noise-augmentation timestep of the low-res input for every super-resolution stage')
     .option('--model <dir>', 'model folder with manifest.json (default: models/embedded)')
     .addOption(new Option('--device <device>', 'execution provider').choices(['cpu', 'cuda']).default('cpu'))
+    .option('--cuda-provider-dir <dir>', 'with --device cuda: folder holding libonnxruntime_providers_{shared,cuda}.so of the same onnxruntime version (default: $RUNNER_CUDA_PROVIDER_DIR)')
     .option('--threads <count>', 'intra-op threads for onnxruntime (default: onnxruntime decides)')
     .option('--no-mark', 'leave out the visible provenance mark on images ≥ 256 px')
     .option('--json', 'print one JSON line on stdout: files, seeds, sha256s, timings, fingerprint')
@@ -194,5 +199,6 @@ export function parseGenerateArgs(argv: readonly string[], command: Command = bu
   if (a.noiseAug !== undefined) out.noiseAug = a.noiseAug;
   if (a.model !== undefined) out.model = a.model;
   if (a.threads !== undefined) out.threads = a.threads;
+  if (a.cudaProviderDir !== undefined) out.cudaProviderDir = a.cudaProviderDir;
   return out;
 }

@@ -52,6 +52,7 @@ describe('generate CLI: bad input', () => {
     ['missing model dir', '--model', ['--prompt', 'x', '--model', join(work, 'nope')], /no such directory/],
     ['sha256 mismatch', '--model', ['--prompt', 'x', '--model', tampered], /sha256 mismatch.*base64\.onnx/],
     ['invalid manifest', '--model', ['--prompt', 'x', '--model', broken], /schemaVersion/],
+    ['cuda provider dir missing', '--device', ['--prompt', 'x', '--size', '64', '--device', 'cuda', '--cuda-provider-dir', join(work, 'no-capi'), ...base], /no-capi \(--cuda-provider-dir \/ RUNNER_CUDA_PROVIDER_DIR\) does not exist/],
   ])('%s → non-zero exit, one line naming %s', (_name, field, args, allowed?: RegExp) => {
     const r = run(args);
     expect(r.code).not.toBe(0);
