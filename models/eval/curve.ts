@@ -1,4 +1,4 @@
-// ShapesBench learning curve of the embedded base (models/eval/learning-curve.jsonl):
+// ShapesBench learning curve of the embedded base (models/embedded/learning-curve.jsonl):
 //   npm run eval:curve                       # the table, as the model card shows it
 //   npm run eval:curve -- --add result.json --steps N --images N --machine "…" --run "…" [--commit C]
 // `result.json` ends with the last line of `npm run eval -- --seeds 4 --json` (default sampler and guidance).
@@ -15,7 +15,7 @@ const int = (name: string) => (v: string) => {
 function main(): void {
   const program = new Command('eval:curve')
     .description('ShapesBench learning curve of the embedded base: print it, or add a point')
-    .option('--file <path>', 'curve data', 'models/eval/learning-curve.jsonl')
+    .option('--file <path>', 'curve data', 'models/embedded/learning-curve.jsonl')
     .option('--add <result.json>', "a point from `npm run eval -- --json`'s last line")
     .option('--steps <n>', 'base optimizer steps of the evaluated export', int('--steps'))
     .option('--images <n>', 'training images the base has seen', int('--images'))

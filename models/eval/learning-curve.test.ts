@@ -7,7 +7,7 @@ const point = (over: object) =>
 
 describe('learning curve', () => {
   it('parses the committed curve and renders every point, in order of images seen', () => {
-    const points = parseCurve(readFileSync(new URL('./learning-curve.jsonl', import.meta.url), 'utf8'));
+    const points = parseCurve(readFileSync(new URL('../embedded/learning-curve.jsonl', import.meta.url), 'utf8'));
     expect(points.length).toBeGreaterThanOrEqual(5);
     const table = curveTable(points).split('\n');
     expect(table).toHaveLength(points.length + 2);

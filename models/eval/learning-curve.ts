@@ -1,5 +1,5 @@
 // The embedded base's learning curve: ShapesBench dev accuracy per category against the images the base
-// has seen, one point per evaluated export, across machines and runs (models/eval/learning-curve.jsonl).
+// has seen, one point per evaluated export, across machines and runs (models/embedded/learning-curve.jsonl).
 // The command is curve.ts (npm run eval:curve).
 import { z } from 'zod';
 

@@ -9,7 +9,6 @@ state dicts are untouched, so checkpoints and ONNX export see the same nn.Linear
 Gradients are the textbook ones (y = x W^T + b: dx = dy W, dW = dy^T x, db = sum dy), each product itself a
 oneDNN inner product; tests compare them with autograd's through the generic path.
 """
-import types
 
 import torch
 from torch import nn
@@ -47,6 +46,9 @@ class _Linear(torch.autograd.Function):
 
 
 def linear(x: torch.Tensor, weight: torch.Tensor, bias=None) -> torch.Tensor:
+    """F.linear for float32 CPU tensors of any leading shape, computed by oneDNN (other tensors: F.linear)."""
+    if x.dtype != torch.float32 or x.device.type != "cpu" or x.numel() == 0:
+        return nn.functional.linear(x, weight, bias)
     return _Linear.apply(x, weight, bias)
 
 
@@ -76,8 +78,11 @@ def matmul_nt(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
     return out.reshape(*lead, a.shape[-2], b.shape[-2])
 
 
-def _fast_linear_forward(self: nn.Linear, x: torch.Tensor) -> torch.Tensor:
-    return linear(x, self.weight, self.bias)
+class OneDnnLinear(nn.Linear):
+    """nn.Linear whose forward is `linear` above; same parameters and state dict keys."""
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return linear(x, self.weight, self.bias)
 
 
 def available() -> bool:
@@ -92,10 +97,16 @@ def route_matmuls(module: nn.Module) -> int:
         return 0
     n = 0
     for m in module.modules():
-        if isinstance(m, nn.Linear):
-            m.forward = types.MethodType(_fast_linear_forward, m)
+        if type(m) is nn.Linear:
+            m.__class__ = OneDnnLinear  # survives deepcopy (the EMA's copy) and keeps isinstance(m, nn.Linear)
             n += 1
         elif hasattr(m, "matmul_nt"):  # attention layers: layers.SelfAttention, CrossAttention, t5_encoder._Layer
             m.matmul_nt = matmul_nt
             n += 1
     return n
+
+
+def use_onednn(module: nn.Module) -> nn.Module:
+    """route_matmuls, returning the module (for expressions like `net = use_onednn(nn.Sequential(...))`)."""
+    route_matmuls(module)
+    return module

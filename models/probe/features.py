@@ -16,7 +16,7 @@ from models.train import checkpoint
 from models.train.common import ROOT, encoder_config, load_tokenizer, tokenizer_sha256
 
 from .data import WordTokenizer, object_labels
-from .onednn import use_onednn
+from models.nets.onednn import use_onednn
 
 CACHE = os.path.join(ROOT, "models", ".cache", "probe")
 BASELINES = ("shipped", "random", "embedding")

@@ -32,7 +32,7 @@ from models.train.common import encoder_config, load_tokenizer
 from models.train.encoder import encoder_checkpoint_config
 
 from .data import WordTokenizer, world_captions
-from .onednn import linear, use_onednn
+from models.nets.onednn import linear, use_onednn
 
 PRETRAIN_SEED = 31  # world dataset seed of the pre-training captions (the probe uses 101/102)
 

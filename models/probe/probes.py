@@ -13,7 +13,7 @@ from torch import nn
 from models.world.vocab import COLOR_NAMES, SHAPES
 
 from .data import PLACE_CLASSES, caption_labels
-from .onednn import use_onednn
+from models.nets.onednn import use_onednn
 
 # name -> (read-out, label, number of classes, what the U-Net needs it for). Noun probes read every
 # object, except place (only objects with a stated place: which of the 9) and role (objects of a relation).

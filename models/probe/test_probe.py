@@ -20,7 +20,7 @@ from models.world.vocab import COLOR_NAMES, SHAPES, SIZES
 from .__main__ import main
 from .data import PLACE_CLASSES, WordTokenizer, caption_labels, object_labels, train_test_captions
 from .features import compute, load_encoder
-from .onednn import linear
+from models.nets.onednn import linear
 from .pretrain import span_corrupt
 from .probes import examples, majority, train_probe
 
