@@ -1,22 +1,20 @@
 // The runner's HTTP surface (Hono). Every route but /v2/health/* (and /metrics when
-// RUNNER_METRICS_PUBLIC=1) needs a valid HMAC signature (./signing.ts).
+// RUNNER_METRICS_PUBLIC=1) needs a valid HMAC signature (@imagen-ts/protocol's signing.ts).
 import { Hono, type Context } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { HTTPException } from 'hono/http-exception';
-import { z } from 'zod';
+import { createVerifier, embeddingContentType, EmbedRequest, encodeEmbeddings, encoderHeaders, RunnerJobRequest, sha256Hex } from '@imagen-ts/protocol';
 import type { RunnerConfig } from '../config.ts';
 import { createCallbackDispatcher, type CallbackDispatcher } from './callbacks.ts';
-import { embeddingContentType, encodeEmbeddings, encoderHeaders } from './embedding-codec.ts';
 import type { ServiceEngine } from './engine-port.ts';
 import { ApiError, errorResponse, fromZodError } from './errors.ts';
-import { JobBody, maxPromptChars, resolveJob } from './job-request.ts';
+import { resolveJob } from './job-request.ts';
 import { createJobStore, isTerminal, jobView, type Job, type JobStore } from './job-store.ts';
 import { jobEventStream } from './job-events.ts';
 import { errorMessage, type Logger } from './log.ts';
 import { createMetrics, type RunnerMetrics } from './metrics.ts';
 import { modelSummary } from './model-summary.ts';
 import { createRunner, type Runner } from './runner.ts';
-import { createVerifier, sha256Hex } from './signing.ts';
 
 export type ServiceConfig = Pick<
   RunnerConfig,
@@ -49,7 +47,6 @@ export interface RunnerService {
 
 type Env = { Variables: { keyId: string; body: Uint8Array } };
 
-const EmbedBody = z.strictObject({ prompts: z.array(z.string().max(maxPromptChars)).min(1).max(64) });
 const publicPaths = new Set(['/v2/health/live', '/v2/health/ready']);
 
 function parseJson(bytes: Uint8Array): unknown {
@@ -126,7 +123,7 @@ export function createRunnerService(config: ServiceConfig, deps: { logger: Logge
 
   app.post('/v1/embed', async (c) => {
     const { engine: e } = requireRunner(true);
-    const parsed = EmbedBody.safeParse(parseJson(c.get('body')));
+    const parsed = EmbedRequest.safeParse(parseJson(c.get('body')));
     if (!parsed.success) throw fromZodError(parsed.error);
     let bytes: Uint8Array;
     try {
@@ -147,7 +144,7 @@ export function createRunnerService(config: ServiceConfig, deps: { logger: Logge
 
   app.post('/v1/jobs', (c) => {
     const { engine: e, runner: r } = requireRunner(true);
-    const parsed = JobBody.safeParse(parseJson(c.get('body')));
+    const parsed = RunnerJobRequest.safeParse(parseJson(c.get('body')));
     if (!parsed.success) throw fromZodError(parsed.error);
     const spec = resolveJob(parsed.data, { manifest: e.manifest, callbackAllowList: config.callbackAllowList });
     const { job, created } = r.submit(parsed.data.id, c.get('keyId'), spec);
@@ -180,7 +177,7 @@ export function createRunnerService(config: ServiceConfig, deps: { logger: Logge
   app.get('/v1/jobs/:id/images/:index', (c) => imageResponse(c, jobOr404(c.req.param('id')), c.req.param('index')));
 
   function imageResponse(c: Context<Env>, job: Job, indexText: string): Response {
-    if (job.status !== 'completed') throw new ApiError(409, 'job_not_completed', `job "${job.id}" is ${job.status}; images exist once it is completed`);
+    if (job.status !== 'succeeded') throw new ApiError(409, 'job_not_succeeded', `job "${job.id}" is ${job.status}; images exist once it has succeeded`);
     const index = /^\d{1,4}$/.test(indexText) ? Number(indexText) : -1;
     const image = job.images[index];
     if (!image) throw new ApiError(404, 'image_not_found', `image index must be in [0, ${job.images.length - 1}]`, { field: 'index', allowed: job.images.map((i) => i.index) });

@@ -4,7 +4,7 @@
 import type { ProgressEvent } from '../engine/types.ts';
 import { encodePng } from '../png/index.ts';
 import type { CallbackDispatcher } from './callbacks.ts';
-import { bytesToBase64 } from './embedding-codec.ts';
+import { bytesToBase64, type RunnerProgressEvent, type TerminalStatus } from '@imagen-ts/protocol';
 import type { BatchOutcome, ServiceEngine } from './engine-port.ts';
 import { ApiError } from './errors.ts';
 import type { JobSpec } from './job-request.ts';
@@ -75,7 +75,7 @@ export function createRunner(o: RunnerOptions): Runner {
     record(job, 'failed', code);
   }
 
-  function record(job: Job, outcome: 'completed' | 'failed' | 'canceled', code = ''): void {
+  function record(job: Job, outcome: TerminalStatus, code = ''): void {
     o.metrics.jobsTotal.inc({ outcome, code });
     o.metrics.jobSeconds.observe({ outcome }, (Date.now() - job.createdAt) / 1000);
     o.logger.log(outcome === 'failed' ? 'warn' : 'info', `job ${outcome}`, { jobId: job.id, code: code || undefined, ms: Date.now() - job.createdAt, batch: job.batch?.id });
@@ -110,7 +110,7 @@ export function createRunner(o: RunnerOptions): Runner {
       job.fingerprint = r.fingerprint;
       job.truncated = r.truncated;
       const view = jobView(job);
-      if (o.store.finish(job, 'completed', { images: view.images, batch: job.batch, timings: r.timings })) record(job, 'completed');
+      if (o.store.finish(job, 'succeeded', { images: view.images, batch: job.batch, timings: r.timings })) record(job, 'succeeded');
       return;
     }
     const where = job.progress ? { stage: job.progress.stage, step: job.progress.step } : {};
@@ -154,7 +154,7 @@ export function createRunner(o: RunnerOptions): Runner {
             lastStepAt = now;
           }
           job.progress = { stage: e.stage, step: e.step, total: e.totalSteps };
-          const data: Record<string, unknown> = { stage: e.stage, stageIndex: e.stageIndex, step: e.step, total: e.totalSteps };
+          const data: RunnerProgressEvent = { stage: e.stage, stageIndex: e.stageIndex, step: e.step, total: e.totalSteps };
           const preview = stepPreview(e);
           if (preview) data.preview = preview;
           o.store.emit(job, 'progress', data);

@@ -8,7 +8,7 @@
 // Writes .local/bench-edge.json.
 import { writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { bytesToBase64 } from '../../../gpu-runner/src/service/embedding-codec.ts';
+import { bytesToBase64 } from '@imagen-ts/protocol';
 import { startEdge, startRunner } from '../../../test/integration/edge-harness.ts';
 import { benchModelDir, localDir } from './local.ts';
 

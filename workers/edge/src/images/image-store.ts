@@ -1,6 +1,6 @@
 // Images in R2, content-addressed (images/<sha256>.png), with their metadata and
 // lineage in D1. Writing the same bytes twice stores them once.
-import type { ImageMeta } from '../api/schemas.ts';
+import type { ImageMeta } from '@imagen-ts/protocol';
 
 export const r2KeyOf = (id: string) => `images/${id}.png`;
 

@@ -2,8 +2,7 @@
 // response can say hit or miss and a bad prompt fails before a job exists),
 // the Durable Object, and Prefer: wait.
 import type { Context } from 'hono';
-import type { Job } from '../api/schemas.ts';
-import { maxWaitSeconds } from '../api/schemas.ts';
+import { isTerminalStatus, maxWaitSeconds, type Job } from '@imagen-ts/protocol';
 import type { AppEnv } from '../app-env.ts';
 import { loadConfig } from '../config.ts';
 import { EmbedError, embedPrompt, normalizePrompt } from '../embedding-cache.ts';
@@ -115,12 +114,11 @@ export async function createJob(c: Context<AppEnv>, raw: unknown, draft: NewInpu
     }
     ({ job, created } = unwrap(await stub.create({ id, input: { ...input, model: draft.model ?? handle.model.id }, embeddingCache: cache })));
   }
-  if (wait > 0 && job.status !== 'succeeded' && job.status !== 'failed' && job.status !== 'canceled') job = unwrap(await stub.waitFor(key.id, wait * 1000));
+  if (wait > 0 && !isTerminalStatus(job.status)) job = unwrap(await stub.waitFor(key.id, wait * 1000));
   const out: Record<string, string> = { Location: `/v1/jobs/${job.id}` };
   if (cache) out['X-Embedding-Cache'] = cache;
   else if (job.embeddingCache) out['X-Embedding-Cache'] = job.embeddingCache;
   if (!created) out['Idempotent-Replayed'] = 'true';
   if (wait > 0) out['Preference-Applied'] = `wait=${wait}`;
-  const terminal = job.status === 'succeeded' || job.status === 'failed' || job.status === 'canceled';
-  return { job, status: terminal ? 200 : 202, headers: out };
+  return { job, status: isTerminalStatus(job.status) ? 200 : 202, headers: out };
 }

@@ -2,13 +2,11 @@
 // embeddings, follow the runner's event stream, store the images. A runner that
 // dies, stalls or answers badly is taken out of the pool and the job moves to
 // another, up to MAX_ATTEMPTS; failures the runner calls final end the job.
-import { bytesToBase64 } from '@imagen-ts/gpu-runner/service/embedding-codec.ts';
-import type { Job, JobImage, JobStatus } from '../api/schemas.ts';
+import { bytesToBase64, isTerminalStatus, RunnerFailure, RunnerJobEnvelope, RunnerProgressEvent, type Job, type JobImage, type JobStatus, type RunnerJob } from '@imagen-ts/protocol';
 import { loadConfig, type RunnerSpec } from '../config.ts';
 import { EmbedError, embedPrompt } from '../embedding-cache.ts';
 import { r2KeyOf, sha256OfBytes, storeImage } from '../images/image-store.ts';
 import { createRunnerPool, RunnerUnavailableError, type RunnerHandle, type RunnerPool } from '../runner/runner-pool.ts';
-import { RunnerFailure, RunnerJobEnvelope, RunnerProgress, type RunnerJob } from '../runner/runner-types.ts';
 import { readSse } from '../runner/sse.ts';
 import { JobRequestError, negativeFromEncoder, runnerJobBody, stageParams, type Attempt, type JobRecord } from './job-model.ts';
 
@@ -23,7 +21,7 @@ export interface DriverHost {
 }
 
 type Outcome =
-  | { kind: 'completed' }
+  | { kind: 'succeeded' }
   | { kind: 'failed'; code: string; message: string; retryable: boolean }
   | { kind: 'canceled' }
   | { kind: 'lost'; reason: string };
@@ -108,11 +106,11 @@ export async function driveJob(host: DriverHost, env: Env): Promise<void> {
 /** records the outcome of an attempt; true when the job is done (terminal or handed to a later alarm) */
 async function settle(host: DriverHost, env: Env, pool: RunnerPool, spec: RunnerSpec | undefined, attempt: Attempt, outcome: Outcome): Promise<boolean> {
   const r = host.load();
-  if (!r || r.status === 'succeeded' || r.status === 'failed' || r.status === 'canceled') return true;
+  if (!r || isTerminalStatus(r.status)) return true;
   const endAttempt = (reason: string | undefined): JobRecord =>
     host.save({ attempts: r.attempts.map((a) => (a.number === attempt.number ? { ...a, endedAt: Date.now(), ...(reason ? { reason } : {}) } : a)) });
   switch (outcome.kind) {
-    case 'completed': {
+    case 'succeeded': {
       if (!spec) return false;
       try {
         const images = await collect(env, pool, spec, attempt, r);
@@ -224,9 +222,9 @@ async function follow(host: DriverHost, pool: RunnerPool, spec: RunnerSpec, atte
         const eventId = Number(e.id);
         if (Number.isSafeInteger(eventId) && eventId > 0) host.save({ runnerEventId: eventId });
         if (e.event === 'progress') {
-          const p = RunnerProgress.safeParse(JSON.parse(e.data));
-          if (p.success) host.progress({ stage: p.data.stage, stageIndex: p.data.stageIndex, step: p.data.step, totalSteps: p.data.total }, p.data.preview);
-        } else if (e.event === 'completed') outcome = { kind: 'completed' };
+          const p = RunnerProgressEvent.safeParse(JSON.parse(e.data));
+          if (p.success) host.progress({ stage: p.data.stage, stageIndex: p.data.stageIndex, step: p.data.step, total: p.data.total }, p.data.preview);
+        } else if (e.event === 'succeeded') outcome = { kind: 'succeeded' };
         else if (e.event === 'canceled') outcome = { kind: 'canceled' };
         else if (e.event === 'failed') {
           const f = RunnerFailure.safeParse(JSON.parse(e.data));
@@ -253,7 +251,7 @@ async function collect(env: Env, pool: RunnerPool, spec: RunnerSpec, attempt: At
   const parsed = RunnerJobEnvelope.safeParse(await res.json());
   if (!parsed.success) throw new Error(`GET ${path}: unexpected body`);
   const job: RunnerJob = parsed.data.job;
-  if (job.status !== 'completed' || job.images.length !== r.input.n) throw new Error(`runner job is ${job.status} with ${job.images.length} image(s)`);
+  if (job.status !== 'succeeded' || job.images.length !== r.input.n) throw new Error(`runner job is ${job.status} with ${job.images.length} image(s)`);
   const params = lineageParams(r);
   return Promise.all(
     job.images.map(async (img): Promise<JobImage> => {

@@ -1,5 +1,6 @@
 import { abortAllDurableObjects, runInDurableObject } from 'cloudflare:test';
 import { env } from 'cloudflare:workers';
+import type { RunnerModel } from '@imagen-ts/protocol';
 import { afterEach, describe, expect, it } from 'vitest';
 import { call, createKey, runnerA, runnerB, setMode, stats, waitJob } from '../../test/helpers.ts';
 import { resetRunnerStates } from '../runner/runner-pool.ts';
@@ -260,7 +261,7 @@ describe('jobs on the runner pool', () => {
 });
 
 describe('the negative side of guidance', () => {
-  const model = (nullPrompt: 'empty-prompt' | 'zeros') => ({
+  const model = (nullPrompt: 'empty-prompt' | 'zeros'): RunnerModel => ({
     id: 'm',
     negativeEmbeddings: true,
     textEncoder: { id: 't', sha256: 'a'.repeat(64), maxTokens: 8, nullPrompt },

@@ -3,7 +3,7 @@
 // and drives the job on the runner pool from its alarm (drive.ts), so a job
 // survives the worker's request ending and the object being evicted.
 import { DurableObject } from 'cloudflare:workers';
-import type { Job, JobStatus } from '../api/schemas.ts';
+import type { Job, JobStatus } from '@imagen-ts/protocol';
 import { ApiError, errors, rpcError, type RpcResult } from '../errors.ts';
 import { driveJob, tellRunnerCancel, type DriverHost } from './drive.ts';
 import { canTransition, isTerminal, jobView, newRecord, type JobInput, type JobRecord } from './job-model.ts';

@@ -1,9 +1,9 @@
 // Image routes: the PNG itself (public, immutable), its metadata and lineage,
 // upscaling with the next super-resolution stage, and reading a PNG's parameters.
 import type { OpenAPIHono } from '@hono/zod-openapi';
-import { readPngMetadata } from '@imagen-ts/gpu-runner/png/metadata.ts';
+import { readPngMetadata, type PngMetadata } from '@imagen-ts/protocol';
 import { getImage, getImageMeta, inspectImage, upscaleImage } from '../api/routes.ts';
-import type { InspectResult } from '../api/schemas.ts';
+import type { InspectResult } from '@imagen-ts/protocol';
 import type { AppEnv } from '../app-env.ts';
 import { errors } from '../errors.ts';
 import { imageMeta, r2KeyOf } from '../images/image-store.ts';
@@ -98,9 +98,9 @@ export function registerImageRoutes(app: OpenAPIHono<AppEnv>): void {
       });
     }
     if (bytes.length < 8 || pngSignature.some((b, i) => bytes[i] !== b)) throw errors.invalid('file: not a PNG (bad signature)', { field: 'file' });
-    let meta;
+    let meta: PngMetadata;
     try {
-      meta = readPngMetadata(bytes);
+      meta = await readPngMetadata(bytes);
     } catch (e) {
       throw errors.invalid(`file: ${e instanceof Error ? e.message : 'unreadable PNG'}`, { field: 'file' });
     }
@@ -108,7 +108,7 @@ export function registerImageRoutes(app: OpenAPIHono<AppEnv>): void {
   });
 }
 
-function inspectResult(meta: ReturnType<typeof readPngMetadata>): InspectResult {
+function inspectResult(meta: PngMetadata): InspectResult {
   const p = meta.parameters;
   const source = meta.imagen ? 'imagen-ts' : p ? 'a1111' : 'none';
   let request: Record<string, unknown> | null = null;
