@@ -94,6 +94,10 @@ export const RunnerJob = z.object({
 export type RunnerJob = z.infer<typeof RunnerJob>;
 export const RunnerJobEnvelope = z.object({ job: RunnerJob });
 
+/** a runner `succeeded` event's data: the images as GET /v1/jobs/:id lists them */
+export const RunnerSucceededEvent = z.object({ images: z.array(RunnerImage) });
+export type RunnerSucceededEvent = z.infer<typeof RunnerSucceededEvent>;
+
 /** GET /v1/model on the runner: what a client needs to know before submitting */
 export const RunnerModel = z.object({
   id: z.string().min(1),

@@ -80,10 +80,8 @@ describe('jobs on the runner pool', () => {
     expect(states).toEqual(['queued', 'running', 'succeeded']);
     const ids = events.map((e) => e.id);
     expect(ids).toEqual([...ids].sort((a, b) => a - b));
-    const progress = events.filter((e) => e.event === 'progress');
-    expect(progress.map((e) => e.data.step)).toEqual([1, 2, 3, 4]);
-    // progress sits between running and succeeded
-    expect(events.findIndex((e) => e.event === 'progress')).toBeGreaterThan(events.findIndex((e) => e.data.status === 'running'));
+    // progress is passed through to live listeners, never written: a replay holds the states only
+    expect(events.filter((e) => e.event === 'progress')).toEqual([]);
 
     const stub = env.JOBS.get(env.JOBS.idFromName(job.id));
     await runInDurableObject(stub, (_instance: JobObject, state) => {
@@ -187,8 +185,6 @@ describe('jobs on the runner pool', () => {
     // the same attempt, not a retry: the runner ran the job once
     expect(done.attempts).toBe(1);
     const events = parseSse(await (await call(`/v1/jobs/${job.id}/events`, { key })).text());
-    const steps = events.filter((e) => e.event === 'progress').map((e) => e.data.step);
-    expect(steps).toEqual([1, 2, 3, 4]);
     expect(events.filter((e) => e.event === 'state').map((e) => e.data.status)).toEqual(['queued', 'running', 'succeeded']);
   });
 
