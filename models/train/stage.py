@@ -109,12 +109,14 @@ class StageTrainer:
 
     def _thaw_encoder(self) -> checkpoint.EMA:
         live = checkpoint.load("encoder")
+        if live is None:  # load_frozen_encoder refuses first; checked here too, before anything reads it
+            raise SystemExit("no text encoder checkpoint: run `python3 -m models.train --stage encoder` first")
         self.enc_progress = live["progress"]  # the pre-training's, kept in the checkpoints this run writes
         for p in self.encoder.parameters():
             p.requires_grad_(True)
         ema = checkpoint.EMA(self.encoder, 0.999)
         ema.updates = 10_000  # the pre-trained weights are already an average: no EMA warm-up
-        if live and live["full"] and live.get("model") is not None and live.get("ema") is not None:
+        if live["full"] and live.get("model") is not None and live.get("ema") is not None:
             self.encoder.load_state_dict(live["model"])
             ema.model.load_state_dict(live["ema"])
             ema.updates = live["ema_updates"]

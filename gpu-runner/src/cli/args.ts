@@ -3,8 +3,7 @@
 // allowed values (the caller prints it as one line, never a stack trace).
 import { Command, CommanderError, Option } from 'commander';
 import { z } from 'zod';
-import { LIMITS } from '../engine/validate.ts';
-import { samplerNames, type SamplerName } from '../manifest/schema.ts';
+import { LIMITS, samplerNames, type SamplerName } from '@imagen-ts/protocol';
 
 export class UsageError extends Error {
   /** the flag at fault, e.g. "--size" */
@@ -141,7 +140,7 @@ export function buildCommand(): Command {
     .option('--n <count>', `number of images, 1..${MAX_N}; with n > 1 files are named <out>-0.png, <out>-1.png, …`)
     .option('--size <px>', "output resolution: one of the model's stage resolutions (default: the last stage)")
     .option('--out <file.png>', 'output file', 'out.png')
-    .option('--steps <count>', 'denoising steps for every stage that runs, 1..1000 (default: each stage\'s manifest default)')
+    .option('--steps <count>', `denoising steps for every stage that runs, ${STEPS_MIN}..${STEPS_MAX} (default: each stage's manifest default)`)
     .option('--stage-steps <list>', 'per-stage steps, e.g. base64=20,sr256=10 (overrides --steps)')
     .addOption(new Option('--sampler <name>', 'sampler for every stage').choices(samplerNames))
     .option('--guidance <w>', 'classifier-free guidance weight for every stage, 0..50 (1 = no guidance)')

@@ -62,7 +62,7 @@ export function createFakeEdge(options: FakeEdgeOptions = {}) {
     const ev = (type: string, data: unknown) => out.push(`id: ${++seq}\nevent: ${type}\ndata: ${JSON.stringify(data)}\n\n`);
     ev('state', { ...view(job), status: 'queued', images: [] });
     ev('state', { ...view(job), status: 'running', images: [] });
-    ev('progress', { stage: 'base64', stageIndex: 0, step: 1, totalSteps: 2, preview: 'data:image/png;base64,AAAA' });
+    ev('progress', { stage: 'base64', stageIndex: 0, step: 1, total: 2, preview: 'data:image/png;base64,AAAA' });
     if (job.status !== 'queued' && job.status !== 'running') ev('state', view(job));
     return new Response(out.join(''), { headers: { 'Content-Type': 'text/event-stream' } });
   }

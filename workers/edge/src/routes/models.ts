@@ -1,7 +1,7 @@
 // GET /v1/models: what the ready runners serve (OpenAI's list shape, plus our stages).
 import type { OpenAPIHono } from '@hono/zod-openapi';
 import { listModels } from '../api/routes.ts';
-import type { ModelInfo } from '../api/schemas.ts';
+import type { ModelInfo } from '@imagen-ts/protocol';
 import type { AppEnv } from '../app-env.ts';
 import { loadConfig } from '../config.ts';
 import { errors } from '../errors.ts';
