@@ -8,7 +8,7 @@ import type { ModelSession } from '../runtime/ort.ts';
 import type { NoiseBatch, NoisePrefetcher } from '../random/index.ts';
 import { BatchAbandoned, runStage, stageNoiseRequests, type StageImage, type StageOwner } from './run-stage.ts';
 import { clampUnit, rgb8ToPlanar } from './pixels.ts';
-import type { RequestPlan } from './validate.ts';
+import type { RequestPlan, StagePlan } from './validate.ts';
 import type { Workspace } from './workspace.ts';
 
 export interface GroupItem {
@@ -47,6 +47,69 @@ function initLowRes(item: GroupItem): Float32Array {
   return out;
 }
 
+/** The previous stage's outputs of the items, stacked in item order (one array when there is one item). */
+function stackLowRes(parts: Float32Array[]): Float32Array | null {
+  if (parts.length <= 1) return parts[0] ?? null;
+  const out = new Float32Array(parts.reduce((a, p) => a + p.length, 0));
+  let off = 0;
+  for (const p of parts) {
+    out.set(p, off);
+    off += p.length;
+  }
+  return out;
+}
+
+/** Stage s's images (one per seed, item after item), their owners, and the stacked low-res input. */
+function stageInputs(alive: GroupItem[], s: number, current: Map<GroupItem, Float32Array>): { images: StageImage[]; owners: StageOwner[]; lowRes: Float32Array | null } {
+  const images: StageImage[] = [];
+  const owners: StageOwner[] = [];
+  const lowParts: Float32Array[] = [];
+  for (const item of alive) {
+    const sp = item.plan.stages[s];
+    if (!sp) throw new Error(`runGroup: request lacks stage ${s} (batchKey mismatch)`);
+    owners.push({
+      signal: item.options.signal,
+      onProgress: item.options.onProgress,
+      previewEvery: item.options.previewEvery ?? 0,
+      firstImage: images.length,
+      get failed() {
+        return item.failed;
+      },
+      fail: (e) => item.fail(e),
+    });
+    const useUncond = sp.guidance !== 1;
+    if (useUncond && !item.uncond) throw new Error(`runGroup: stage ${sp.stage.name} needs unconditional embeddings`);
+    for (const seed of item.plan.seeds) {
+      images.push({
+        seed,
+        guidance: sp.guidance,
+        noiseLevel: sp.noiseAugmentation ?? 0,
+        condHidden: item.cond.hiddenStates,
+        condMask: item.cond.attentionMask,
+        uncondHidden: useUncond && item.uncond ? item.uncond.hiddenStates : null,
+        uncondMask: useUncond && item.uncond ? item.uncond.attentionMask : null,
+      });
+    }
+    const low = current.get(item);
+    if (low) lowParts.push(low);
+  }
+  return { images, owners, lowRes: stackLowRes(lowParts) };
+}
+
+/** Hands each item its slice of the stage's output (the next stage's low-res input) and the stage's wall time. */
+function splitOutput(x: Float32Array, alive: GroupItem[], stagePlan: StagePlan, ms: number, current: Map<GroupItem, Float32Array>): void {
+  const R = stagePlan.stage.resolution;
+  const per = 3 * R * R;
+  let off = 0;
+  current.clear();
+  for (const item of alive) {
+    const n = item.plan.seeds.length;
+    current.set(item, x.subarray(off * per, (off + n) * per));
+    off += n;
+    item.stagesMs[stagePlan.stage.name] = ms;
+  }
+}
+
 export async function runGroup(items: GroupItem[], ctx: GroupContext): Promise<void> {
   const first = items[0];
   if (!first) return;
@@ -63,69 +126,24 @@ export async function runGroup(items: GroupItem[], ctx: GroupContext): Promise<v
   let noise: NoiseBatch | undefined;
   for (let s = 0; s < stagePlans.length; s++) {
     const alive = items.filter((it) => !it.failed);
-    if (alive.length === 0) return;
+    // guidance and noise level are per image; the shared parts (sampler, steps) come from any item
+    const stagePlan = stagePlans[s];
+    if (alive.length === 0 || !stagePlan) return;
     const stageNoise = noise;
     const next = stagePlans[s + 1];
     noise = next && ctx.noise ? ctx.noise.prefetch(stageNoiseRequests(next.stage, next.index, alive.flatMap((it) => it.plan.seeds))) : undefined;
-    const images: StageImage[] = [];
-    const owners: StageOwner[] = [];
-    const lowParts: Float32Array[] = [];
-    for (const item of alive) {
-      const sp = item.plan.stages[s];
-      if (!sp) throw new Error(`runGroup: request lacks stage ${s} (batchKey mismatch)`);
-      owners.push({
-        signal: item.options.signal,
-        onProgress: item.options.onProgress,
-        previewEvery: item.options.previewEvery ?? 0,
-        firstImage: images.length,
-        get failed() {
-          return item.failed;
-        },
-        fail: (e) => item.fail(e),
-      });
-      const useUncond = sp.guidance !== 1;
-      if (useUncond && !item.uncond) throw new Error(`runGroup: stage ${sp.stage.name} needs unconditional embeddings`);
-      for (const seed of item.plan.seeds) {
-        images.push({
-          seed,
-          guidance: sp.guidance,
-          noiseLevel: sp.noiseAugmentation ?? 0,
-          condHidden: item.cond.hiddenStates,
-          condMask: item.cond.attentionMask,
-          uncondHidden: useUncond && item.uncond ? item.uncond.hiddenStates : null,
-          uncondMask: useUncond && item.uncond ? item.uncond.attentionMask : null,
-        });
-      }
-      const low = current.get(item);
-      if (low) lowParts.push(low);
-    }
-    let lowRes: Float32Array | null = null;
-    if (lowParts.length === 1) lowRes = lowParts[0] ?? null;
-    else if (lowParts.length) {
-      lowRes = new Float32Array(lowParts.reduce((a, p) => a + p.length, 0));
-      let off = 0;
-      for (const p of lowParts) {
-        lowRes.set(p, off);
-        off += p.length;
-      }
-    }
-
-    const stagePlan = first.plan.stages[s];
-    if (!stagePlan) return;
+    const inputs = stageInputs(alive, s, current);
     const session = ctx.sessions[stagePlan.stage.name];
     if (!session) throw new Error(`runGroup: no session for stage ${stagePlan.stage.name}`);
     const t0 = performance.now();
     let x: Float32Array;
     try {
       x = await runStage({
-        // guidance and noise level are per image; the shared parts (sampler, steps) come from any item
         plan: stagePlan,
         session,
         tokens: ctx.tokens,
         hidden: ctx.hidden,
-        images,
-        owners,
-        lowRes,
+        ...inputs,
         lowResSize,
         minRows: ctx.minRows,
         ...(ctx.workspace ? { workspace: ctx.workspace } : {}),
@@ -137,18 +155,8 @@ export async function runGroup(items: GroupItem[], ctx: GroupContext): Promise<v
       throw e;
     }
     clampUnit(x);
-    const ms = performance.now() - t0;
-    const R = stagePlan.stage.resolution;
-    const per = 3 * R * R;
-    let off = 0;
-    current.clear();
-    for (const item of alive) {
-      const n = item.plan.seeds.length;
-      current.set(item, x.subarray(off * per, (off + n) * per));
-      off += n;
-      item.stagesMs[stagePlan.stage.name] = ms;
-    }
-    lowResSize = R;
+    splitOutput(x, alive, stagePlan, performance.now() - t0, current);
+    lowResSize = stagePlan.stage.resolution;
   }
   for (const [item, out] of current) item.output = out;
 }
