@@ -12,6 +12,7 @@ import { createSession, ortVersion, type Device, type ModelSession } from '../ru
 import { createTextEncoder, type TextEncoderRuntime } from '../text/text-encoder.ts';
 import { loadTokenizer } from '../text/tokenizer.ts';
 import { createGroupRunner, type BatchItem } from './cascade-run.ts';
+import type { RowMode } from './run-stage.ts';
 import type { GenerateOptions, GenerateRequest, GenerateResult, RuntimeFingerprint, TextEmbeddings } from './types.ts';
 import { planRequest, type RequestPlan } from './validate.ts';
 import { createWorkspace } from './workspace.ts';
@@ -34,14 +35,15 @@ export interface CascadeOptions {
   /** prompts whose embeddings stay cached (LRU) */
   embeddingCacheSize?: number;
   /**
-   * Pad U-Net calls of a single row to two (default: true on cpu). ORT's CPU
-   * kernels take another path (GEMV) when a MatMul has one row, so a one-row call
-   * is not bit-identical to the same row inside a batch; with the padding, an
-   * image's bytes never depend on its batch mates. Costs one extra row, only in
-   * calls that have exactly one (n = 1 at guidance 1). GPUs give no such
-   * guarantee across batch sizes either way, hence off on cuda.
+   * How U-Net rows are grouped into calls (run-stage.ts RowMode). 'split' (default on cpu): the guided images'
+   * rows in one call, each unguided image's single row in a call of its own. ORT's CPU kernels take another path
+   * (GEMV) when a MatMul has one row, so a one-row call is not bit-identical to the same row inside a batch; with
+   * every image always at the same call size, an image's bytes never depend on its batch mates. 'padded' (the
+   * engine before 0.2.0, kept for comparison): one call, a single row padded to two, i.e. an unguided n = 1 stage
+   * computed twice the rows it needed; its fingerprint's engineVersion says `+padded-rows`. 'off' (default on
+   * cuda, where no call size is bit-identical to another anyway): one call over all rows, no padding.
    */
-  batchInvariant?: boolean;
+  batchInvariance?: RowMode;
   /**
    * Draw each SR stage's starting noise on a worker thread while the stage before it runs (default: true).
    * Same numbers either way; off, they are drawn between the stages.
@@ -80,6 +82,11 @@ export interface Cascade {
   dispose(): Promise<void>;
 }
 
+/**
+ * Goes into every PNG's fingerprint. Bumped whenever the same request and model give other pixels: 0.2.0 runs
+ * unguided stages one row per call instead of padding a lone row to two (their bytes changed once; guided stages'
+ * did not).
+ */
 export const ENGINE_VERSION: string = pkg.version;
 
 const fmtInputs = (s: ModelSession) => s.inputs.map((i) => `${i.name}: ${i.type}[${i.shape.join(', ')}]`).join(', ');
@@ -166,8 +173,10 @@ export async function createCascade(options: CascadeOptions): Promise<Cascade> {
     session: sessions.encoder,
     ...(options.embeddingCacheSize !== undefined ? { cacheSize: options.embeddingCacheSize } : {}),
   });
+  const rowMode: RowMode = options.batchInvariance ?? (device === 'cpu' ? 'split' : 'off');
   const fingerprint: RuntimeFingerprint = {
-    engineVersion: ENGINE_VERSION,
+    // the padded mode's unguided stages give the bytes of the engine before 0.2.0: say so
+    engineVersion: rowMode === 'padded' ? `${ENGINE_VERSION}+padded-rows` : ENGINE_VERSION,
     ortVersion,
     provider: device,
     modelId: manifest.id,
@@ -176,11 +185,10 @@ export async function createCascade(options: CascadeOptions): Promise<Cascade> {
     prng: PRNG_ID,
   };
   const stats = createCallStats(manifest, options.onModelCall);
-  const minRows = (options.batchInvariant ?? device === 'cpu') ? 2 : 1;
   // the stages' big buffers, reused from request to request (runs are serialized); up to 1 GiB, then fresh arrays
   const workspace = createWorkspace();
   const noise = (options.prefetchNoise ?? true) ? createNoisePrefetcher() : undefined;
-  const group = { sessions: sessions.stages, tokens: te.maxTokens, hidden: te.hiddenSize, minRows, workspace, onModelCall: stats.onModelCall, ...(noise ? { noise } : {}) };
+  const group = { sessions: sessions.stages, tokens: te.maxTokens, hidden: te.hiddenSize, rowMode, workspace, onModelCall: stats.onModelCall, ...(noise ? { noise } : {}) };
   const runner = createGroupRunner({ manifest, textEncoder, fingerprint, group });
 
   return {

@@ -6,7 +6,7 @@ import type { TextEmbeddings } from './types.ts';
 import type { GenerateOptions } from './types.ts';
 import type { ModelSession } from '../runtime/ort.ts';
 import type { NoiseBatch, NoisePrefetcher } from '../random/index.ts';
-import { BatchAbandoned, runStage, stageNoiseRequests, type StageImage, type StageOwner } from './run-stage.ts';
+import { BatchAbandoned, runStage, stageNoiseRequests, type RowMode, type StageImage, type StageOwner } from './run-stage.ts';
 import { clampUnit, rgb8ToPlanar } from './pixels.ts';
 import type { RequestPlan, StagePlan } from './validate.ts';
 import type { Workspace } from './workspace.ts';
@@ -29,7 +29,7 @@ export interface GroupContext {
   sessions: Record<string, ModelSession>;
   tokens: number;
   hidden: number;
-  minRows: number;
+  rowMode: RowMode;
   workspace?: Workspace;
   onModelCall?: (model: string, batch: number, rows: number, ms: number) => void;
   /** draws each next stage's starting noise while the current stage runs */
@@ -145,7 +145,7 @@ export async function runGroup(items: GroupItem[], ctx: GroupContext): Promise<v
         hidden: ctx.hidden,
         ...inputs,
         lowResSize,
-        minRows: ctx.minRows,
+        rowMode: ctx.rowMode,
         ...(ctx.workspace ? { workspace: ctx.workspace } : {}),
         ...(ctx.onModelCall ? { onModelCall: ctx.onModelCall } : {}),
         ...(stageNoise ? { noise: stageNoise } : {}),

@@ -2,11 +2,12 @@
 // (same sampler and steps), each with its own seed, guidance, text and noise
 // level: prepareStage() (stage-prepare.ts) then denoiseLoop() (stage-denoise.ts).
 //
-// ONNX batch layout per step: [uncond rows…, cond rows…, padding rows…]. The
-// uncond half only holds the images whose guidance ≠ 1 (in image order), so
-// guidance 1 costs no unconditional evaluation; cond rows hold every image in
-// order. Guidance mixes each image's uncond/cond outputs (diffusers' chunk(2)
-// order).
+// ONNX calls per step (layoutRows() in stage-prepare.ts): the guided images'
+// [uncond rows…, cond rows…] in one call, and on the CPU each unguided image's
+// single cond row in a call of its own, so guidance 1 costs no unconditional
+// evaluation and no padding row, and every image runs at the same call size
+// whatever its batch mates. Guidance mixes each image's uncond/cond outputs
+// (diffusers' chunk(2) order).
 //
 // Randomness per image, from the stream (seed + i, stage index, purpose):
 // x_T ← NoisePurpose.initial, the low-res ε ← lowResAugmentation, sampler
@@ -17,15 +18,16 @@
 // image's cond row) and is stepped there in place, so a step copies only the
 // uncond rows of guided images; model outputs are read where onnxruntime put
 // them; guidance, x0 and thresholding are one fused pass (numerics/fused.ts);
-// every buffer is allocated once per stage. Padding rows are filled once: a
-// row's output does not depend on the other rows' values, only on their count.
+// every buffer is allocated once per stage. Padding rows (the 'padded' mode
+// kept for comparison) are filled once: a row's output does not depend on the
+// other rows' values, only on their count.
 import type { Stage } from '../manifest/schema.ts';
 import { NoisePurpose, streamId, type NoiseRequest } from '../random/index.ts';
 import { denoiseLoop } from './stage-denoise.ts';
 import { prepareStage, type StageRun } from './stage-prepare.ts';
 
 export { BatchAbandoned } from './stage-denoise.ts';
-export { fusedCoefficients, layoutRows, type StageImage, type StageOwner, type StageRun } from './stage-prepare.ts';
+export { fusedCoefficients, layoutRows, type RowMode, type StageImage, type StageOwner, type StageRun } from './stage-prepare.ts';
 
 /** The streams of a stage that noise-prefetch can draw ahead: x_T and, for SR stages, the low-res ε, per image. */
 export function stageNoiseRequests(stage: Stage, stageIndex: number, seeds: readonly number[]): NoiseRequest[] {

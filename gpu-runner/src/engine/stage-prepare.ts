@@ -47,8 +47,8 @@ export interface StageRun {
   /** SR stages: [N, 3, r, r] in [-1, 1] */
   lowRes: Float32Array | null;
   lowResSize: number;
-  /** pad ONNX calls to at least this many rows (see CascadeOptions.batchInvariant) */
-  minRows: number;
+  /** how rows are grouped into calls (see RowMode) */
+  rowMode: RowMode;
   /** where the big buffers come from (default: fresh ones) */
   workspace?: Workspace;
   onModelCall?: (model: string, batch: number, rows: number, ms: number) => void;
@@ -140,20 +140,49 @@ export function fusedCoefficients(scheduler: Scheduler, table: NoiseScheduleTabl
 }
 
 /**
- * Rows [uncond rows…, cond rows…, padding rows…]: the uncond rows hold only the images whose guidance ≠ 1 (in image
- * order), the cond rows every image in order; one call over all rows, padded to `minRows`.
+ * How a stage's rows are grouped into ONNX calls so that an image's bytes never depend on its batch mates (see
+ * CascadeOptions.batchInvariance). onnxruntime's CPU kernels take another path (GEMV) for a MatMul of one row, so a
+ * one-row call is not bit-identical to the same row inside a bigger call; a row's output does not depend on the
+ * other rows' values, and, from two rows up, not on their count either.
+ * - 'split': the guided images' rows [uncond…, cond…] in one call (≥ 2 rows), then each unguided image's single
+ *   cond row in a call of its own. Every image always runs at the same call size, whatever its batch mates.
+ * - 'padded': one call over [uncond rows…, cond rows…], a lone row padded to two (a copy of it, thrown away).
+ * - 'off': one call over all rows, no padding (GPUs: no bitwise guarantee across call sizes either way).
  */
-export function layoutRows(images: readonly StageImage[], minRows: number): RowLayout {
+export type RowMode = 'split' | 'padded' | 'off';
+
+/**
+ * Where each image's rows go. 'padded' and 'off': [uncond rows…, cond rows…, padding rows…], the uncond rows only for
+ * images whose guidance ≠ 1 (in image order), the cond rows every image in order. 'split': [uncond rows of the guided
+ * images…, their cond rows…, the unguided images' cond rows…]. With only guided (or only unguided) images both
+ * orders are the same rows.
+ */
+export function layoutRows(images: readonly StageImage[], mode: RowMode): RowLayout {
   const N = images.length;
   const uncond = new Int32Array(N).fill(-1);
+  const cond = new Int32Array(N);
   let U = 0;
   images.forEach((im, j) => {
     if (im.guidance !== 1) uncond[j] = U++;
   });
-  const cond = Int32Array.from(images, (_, j) => U + j);
   const B = U + N;
-  const Bp = Math.max(B, minRows);
-  return { cond, uncond, realRows: B, totalRows: Bp, spans: [{ first: 0, rows: B, batch: Bp }] };
+  if (mode !== 'split') {
+    cond.forEach((_, j) => (cond[j] = U + j));
+    const Bp = mode === 'padded' ? Math.max(B, 2) : B;
+    return { cond, uncond, realRows: B, totalRows: Bp, spans: [{ first: 0, rows: B, batch: Bp }] };
+  }
+  let guided = 0;
+  let alone = 2 * U;
+  const spans: Array<{ first: number; rows: number; batch: number }> = U > 0 ? [{ first: 0, rows: 2 * U, batch: 2 * U }] : [];
+  images.forEach((im, j) => {
+    if (im.guidance !== 1) cond[j] = U + guided++;
+    else {
+      cond[j] = alone;
+      spans.push({ first: alone, rows: 1, batch: 1 });
+      alone++;
+    }
+  });
+  return { cond, uncond, realRows: B, totalRows: B, spans };
 }
 
 function createSchedulers(run: StageRun, prediction: 'eps' | 'v'): Scheduler[] {
@@ -301,7 +330,7 @@ export async function prepareStage(run: StageRun): Promise<PreparedStage> {
   const schedulers = createSchedulers(run, prediction);
   const first = schedulers[0] as Scheduler;
   const coef = fusedCoefficients(first, createNoiseSchedule(stage.schedule), prediction);
-  const layout = layoutRows(images, run.minRows);
+  const layout = layoutRows(images, run.rowMode);
 
   const ws = run.workspace ?? createWorkspace();
   const modelIn = ws.f32('modelIn', layout.totalRows * rowSize);
