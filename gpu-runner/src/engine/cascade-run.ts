@@ -58,7 +58,7 @@ function stagesRun(plan: RequestPlan): ImagenPngInfo['stages'] {
 }
 
 /** A finished item's planar output → RGB8 images, each made into its PNG file. */
-function buildResult(item: GroupItem, encodeMs: number, startedAt: number, fingerprint: RuntimeFingerprint): GenerateResult {
+function buildResult(item: GroupItem, encodeMs: number, startedAt: number, fingerprint: RuntimeFingerprint, onPhase: GroupContext['onPhase']): GenerateResult {
   const { plan } = item;
   const out = item.output;
   if (!out) throw new Error('generation produced no output');
@@ -67,10 +67,14 @@ function buildResult(item: GroupItem, encodeMs: number, startedAt: number, finge
   const stages = stagesRun(plan);
   const request = jsonRequest(plan.request);
   const images: GeneratedImage[] = plan.seeds.map((seed, i) => {
+    const t0 = performance.now();
     const pixels = new Uint8Array(per);
     planarToRgb8(pixels, out, i * per, R, R);
+    const t1 = performance.now();
+    onPhase?.({ phase: 'pixels', stage: null, ms: t1 - t0 });
     const info: ImagenPngInfo = { format: IMAGEN_FORMAT, request, image: { index: i, seed, width: R, height: R }, stages, fingerprint };
     const { rgb, png, sha256 } = createImageFile(pixels, info, plan.request.mark !== false);
+    onPhase?.({ phase: 'png', stage: null, ms: performance.now() - t1 });
     return { seed, width: R, height: R, rgb, png, sha256 };
   });
   return {
@@ -121,7 +125,10 @@ async function runPending(group: Pending[], ctx: GroupRunnerContext): Promise<vo
   const items: Encoded[] = [];
   for (const p of group) {
     const encoded = await encodeOne(p, ctx.textEncoder);
-    if (encoded) items.push(encoded);
+    if (encoded) {
+      items.push(encoded);
+      ctx.group.onPhase?.({ phase: 'text', stage: null, ms: encoded.encodeMs });
+    }
   }
   try {
     await runGroup(
@@ -135,7 +142,7 @@ async function runPending(group: Pending[], ctx: GroupRunnerContext): Promise<vo
   for (const { item, encodeMs, pending } of items) {
     if (item.failed) continue;
     try {
-      pending.resolve(buildResult(item, encodeMs, startedAt, ctx.fingerprint));
+      pending.resolve(buildResult(item, encodeMs, startedAt, ctx.fingerprint, ctx.group.onPhase));
     } catch (e) {
       item.fail(e);
     }

@@ -9,7 +9,7 @@ import { PRNG_ID } from '../random/index.ts';
 import { diagnoseCuda, ortVersion, RuntimeError } from '../runtime/ort.ts';
 import { createCascade, type Cascade, type ModelCallEvent } from './cascade.ts';
 import { GenerationAbortedError, RequestError } from './errors.ts';
-import type { GenerateRequest, GenerateResult, ProgressEvent, StageParams } from './types.ts';
+import type { GenerateRequest, GenerateResult, PhaseEvent, ProgressEvent, StageParams } from './types.ts';
 
 const modelDir = fileURLToPath(new URL('../../../models/fixtures/tiny', import.meta.url));
 const same = (a: Uint8Array, b: Uint8Array) => Buffer.from(a).equals(Buffer.from(b));
@@ -28,6 +28,7 @@ const img = (r: GenerateResult, i = 0) => {
 
 let cascade: Cascade;
 const calls: ModelCallEvent[] = [];
+const phases: PhaseEvent[] = [];
 /** the U-Net calls made while fn runs */
 async function callsDuring<T>(fn: () => Promise<T>): Promise<[T, ModelCallEvent[]]> {
   const from = calls.length;
@@ -36,7 +37,7 @@ async function callsDuring<T>(fn: () => Promise<T>): Promise<[T, ModelCallEvent[
 }
 
 beforeAll(async () => {
-  cascade = await createCascade({ modelDir, threads: 1, onModelCall: (e) => calls.push(e) });
+  cascade = await createCascade({ modelDir, threads: 1, onModelCall: (e) => calls.push(e), onPhase: (e) => phases.push(e) });
 });
 afterAll(() => cascade.dispose());
 
@@ -221,6 +222,24 @@ describe('cascade on the fixture', () => {
     const [pre, none] = await callsDuring(() => cascade.generate(req(), { signal: AbortSignal.abort() }).catch((e: unknown) => e));
     expect(pre).toMatchObject({ name: 'AbortError', stage: 'encode', step: 0 });
     expect(none).toEqual([]);
+  });
+
+  it('accounts for the time outside U-Net calls phase by phase, within the wall time', async () => {
+    const from = phases.length;
+    const t0 = performance.now();
+    const [, made] = await callsDuring(() => cascade.generate(req({ seed: 70 })));
+    const wall = performance.now() - t0;
+    const mine = phases.slice(from);
+    const seen = new Set(mine.map((e) => `${e.stage ?? '-'}:${e.phase}`));
+    for (const stage of ['base64', 'sr256']) for (const phase of ['prepare', 'noise', 'guidance', 'progress', 'handoff']) expect(seen).toContain(`${stage}:${phase}`);
+    expect(seen).toContain('sr256:resize');
+    expect(seen).not.toContain('base64:resize');
+    for (const phase of ['text', 'pixels', 'png']) expect(seen).toContain(`-:${phase}`);
+    expect(mine.every((e) => e.ms >= 0)).toBe(true);
+    const claimed = mine.reduce((a, e) => a + e.ms, 0) + made.reduce((a, c) => a + c.ms, 0);
+    expect(claimed).toBeLessThanOrEqual(wall);
+    // the rest is event-loop turns between awaits: small, but a loaded machine stretches it
+    expect(claimed).toBeGreaterThan(0.3 * wall);
   });
 
   it('reports one progress event per step and a preview every k steps', async () => {

@@ -13,7 +13,7 @@ import { createTextEncoder, type TextEncoderRuntime } from '../text/text-encoder
 import { loadTokenizer } from '../text/tokenizer.ts';
 import { createGroupRunner, type BatchItem } from './cascade-run.ts';
 import type { RowMode } from './run-stage.ts';
-import type { GenerateOptions, GenerateRequest, GenerateResult, RuntimeFingerprint, TextEmbeddings } from './types.ts';
+import type { GenerateOptions, GenerateRequest, GenerateResult, PhaseEvent, RuntimeFingerprint, TextEmbeddings } from './types.ts';
 import { planRequest, type RequestPlan } from './validate.ts';
 import { createWorkspace } from './workspace.ts';
 
@@ -51,6 +51,8 @@ export interface CascadeOptions {
   prefetchNoise?: boolean;
   /** called after every U-Net run */
   onModelCall?: (e: ModelCallEvent) => void;
+  /** called with the time spent outside U-Net runs, phase by phase (the bench's time budget) */
+  onPhase?: (e: PhaseEvent) => void;
 }
 
 export interface ModelCallEvent {
@@ -188,7 +190,7 @@ export async function createCascade(options: CascadeOptions): Promise<Cascade> {
   // the stages' big buffers, reused from request to request (runs are serialized); up to 1 GiB, then fresh arrays
   const workspace = createWorkspace();
   const noise = (options.prefetchNoise ?? true) ? createNoisePrefetcher() : undefined;
-  const group = { sessions: sessions.stages, tokens: te.maxTokens, hidden: te.hiddenSize, rowMode, workspace, onModelCall: stats.onModelCall, ...(noise ? { noise } : {}) };
+  const group = { sessions: sessions.stages, tokens: te.maxTokens, hidden: te.hiddenSize, rowMode, workspace, onModelCall: stats.onModelCall, ...(options.onPhase ? { onPhase: options.onPhase } : {}), ...(noise ? { noise } : {}) };
   const runner = createGroupRunner({ manifest, textEncoder, fingerprint, group });
 
   return {

@@ -2,7 +2,7 @@
 // the same sampler and steps) run through the cascade together: every stage is
 // one runStage() over all their images. Requests that abort or fail leave the
 // group at the next stage boundary; the rest carry on.
-import type { TextEmbeddings } from './types.ts';
+import type { PhaseEvent, TextEmbeddings } from './types.ts';
 import type { GenerateOptions } from './types.ts';
 import type { ModelSession } from '../runtime/ort.ts';
 import type { NoiseBatch, NoisePrefetcher } from '../random/index.ts';
@@ -32,6 +32,7 @@ export interface GroupContext {
   rowMode: RowMode;
   workspace?: Workspace;
   onModelCall?: (model: string, batch: number, rows: number, ms: number) => void;
+  onPhase?: (e: PhaseEvent) => void;
   /** draws each next stage's starting noise while the current stage runs */
   noise?: NoisePrefetcher;
 }
@@ -132,7 +133,9 @@ export async function runGroup(items: GroupItem[], ctx: GroupContext): Promise<v
     const stageNoise = noise;
     const next = stagePlans[s + 1];
     noise = next && ctx.noise ? ctx.noise.prefetch(stageNoiseRequests(next.stage, next.index, alive.flatMap((it) => it.plan.seeds))) : undefined;
+    let t = performance.now();
     const inputs = stageInputs(alive, s, current);
+    ctx.onPhase?.({ phase: 'handoff', stage: stagePlan.stage.name, ms: performance.now() - t });
     const session = ctx.sessions[stagePlan.stage.name];
     if (!session) throw new Error(`runGroup: no session for stage ${stagePlan.stage.name}`);
     const t0 = performance.now();
@@ -148,14 +151,17 @@ export async function runGroup(items: GroupItem[], ctx: GroupContext): Promise<v
         rowMode: ctx.rowMode,
         ...(ctx.workspace ? { workspace: ctx.workspace } : {}),
         ...(ctx.onModelCall ? { onModelCall: ctx.onModelCall } : {}),
+        ...(ctx.onPhase ? { onPhase: ctx.onPhase } : {}),
         ...(stageNoise ? { noise: stageNoise } : {}),
       });
     } catch (e) {
       if (e instanceof BatchAbandoned) return;
       throw e;
     }
+    t = performance.now();
     clampUnit(x);
-    splitOutput(x, alive, stagePlan, performance.now() - t0, current);
+    splitOutput(x, alive, stagePlan, t - t0, current);
+    ctx.onPhase?.({ phase: 'handoff', stage: stagePlan.stage.name, ms: performance.now() - t });
     lowResSize = stagePlan.stage.resolution;
   }
   for (const [item, out] of current) item.output = out;

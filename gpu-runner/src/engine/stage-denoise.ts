@@ -8,7 +8,7 @@ import type { Scheduler } from '../schedulers/index.ts';
 import { downsamplePlanes } from '../image/resize.ts';
 import { GenerationAbortedError } from './errors.ts';
 import { planarToRgb8 } from './pixels.ts';
-import type { StageImage, StageOwner, PreparedStage } from './stage-prepare.ts';
+import { lap, type StageImage, type StageOwner, type PreparedStage } from './stage-prepare.ts';
 import type { ProgressEvent } from './types.ts';
 
 /** Thrown when every owner of the batch has gone (aborted or failed): nothing left to compute. */
@@ -55,8 +55,11 @@ function outputOf(p: PreparedStage, outputs: Float32Array[], row: number): { dat
   return { data, at: (row - call.first) * p.outC * p.R * p.R };
 }
 
-/** Guidance, x0, thresholding and the scheduler step of every image at step k; x_t is updated in place. */
-function stepImages(p: PreparedStage, k: number, outputs: Float32Array[], x0Params: GuidedX0Params): void {
+/**
+ * Guidance, x0, thresholding and the scheduler step of every image at step k; x_t is updated in place. Returns the
+ * milliseconds spent drawing sampler noise (part of the pass, reported apart).
+ */
+function stepImages(p: PreparedStage, k: number, outputs: Float32Array[], x0Params: GuidedX0Params): number {
   const { run, layout, P, rowSize, modelIn, scratch, noise, coef } = p;
   const thresholding = p.stage.thresholding;
   const alpha = coef[2 * k] as number;
@@ -64,6 +67,7 @@ function stepImages(p: PreparedStage, k: number, outputs: Float32Array[], x0Para
   x0Params.alpha = fused ? alpha : 1;
   x0Params.sigma = fused ? (coef[2 * k + 1] as number) : 0;
   const last = k + 1 === p.timesteps.length;
+  let noiseMs = 0;
   for (let j = 0; j < run.images.length; j++) {
     const im = run.images[j] as StageImage;
     const x = p.xV[j] as Float32Array;
@@ -84,10 +88,15 @@ function stepImages(p: PreparedStage, k: number, outputs: Float32Array[], x0Para
       (p.schedulers[j] as Scheduler).predX0(pred, k, x, scratch);
       applyThresholding(pred, pred, 1, thresholding, scratch);
     }
-    if (p.ancestral.length) (p.ancestral[j] as NormalStream).fill(noise);
+    if (p.ancestral.length) {
+      const t0 = performance.now();
+      (p.ancestral[j] as NormalStream).fill(noise);
+      noiseMs += performance.now() - t0;
+    }
     (p.schedulers[j] as Scheduler).step(x, { index: k, sample: x, predX0: pred, noise });
     if (u >= 0 && !last) modelIn.copyWithin(u * rowSize, c * rowSize, c * rowSize + P);
   }
+  return noiseMs;
 }
 
 /** One progress event per owner after step k (0-based), with a preview of its first image every previewEvery steps. */
@@ -120,11 +129,18 @@ export async function denoiseLoop(p: PreparedStage): Promise<Float32Array> {
   for (let k = 0; k < total; k++) {
     checkAborts(run.owners, stage.name, k);
     const outputs = await callModel(p, k);
-    stepImages(p, k, outputs, x0Params);
+    const t0 = performance.now();
+    const noiseMs = stepImages(p, k, outputs, x0Params);
+    const t1 = performance.now();
+    run.onPhase?.({ phase: 'guidance', stage: stage.name, ms: t1 - t0 - noiseMs });
+    if (noiseMs > 0) run.onPhase?.({ phase: 'noise', stage: stage.name, ms: noiseMs });
     reportProgress(p, k, previewPlanes, previewSize);
+    lap(run, 'progress', t1);
   }
   checkAborts(run.owners, stage.name, total);
+  const t0 = performance.now();
   const x = new Float32Array(run.images.length * P);
   p.xV.forEach((v, j) => x.set(v, j * P));
+  lap(run, 'handoff', t0);
   return x;
 }

@@ -8,7 +8,7 @@ import { createNormalStream, drawNoise, NoisePurpose, streamId, type NoiseBatch,
 import { createFeed, prepareRun, type Feed, type ModelSession, type PreparedRun } from '../runtime/ort.ts';
 import { alphaBarAt, createNoiseSchedule, createScheduler, type NoiseScheduleTable, type Scheduler } from '../schedulers/index.ts';
 import { resizePlanes } from '../image/resize.ts';
-import type { ProgressEvent } from './types.ts';
+import type { Phase, PhaseEvent, ProgressEvent } from './types.ts';
 import type { StagePlan } from './validate.ts';
 import { createWorkspace, type Workspace } from './workspace.ts';
 
@@ -52,8 +52,17 @@ export interface StageRun {
   /** where the big buffers come from (default: fresh ones) */
   workspace?: Workspace;
   onModelCall?: (model: string, batch: number, rows: number, ms: number) => void;
+  /** where the stage's time outside its U-Net calls goes (see Phase) */
+  onPhase?: (e: PhaseEvent) => void;
   /** this stage's x_T and low-res ε streams, drawn ahead (see random/noise-prefetch.ts); default: drawn here */
   noise?: NoiseBatch;
+}
+
+/** Reports the time since `t0` as `phase` of the run's stage; returns now, the start of whatever comes next. */
+export function lap(run: StageRun, phase: Phase, t0: number): number {
+  const now = performance.now();
+  run.onPhase?.({ phase, stage: run.plan.stage.name, ms: now - t0 });
+  return now;
 }
 
 /** Rows of one ONNX call: [first, first + batch) of the model input, of which the first `rows` are real. */
@@ -254,9 +263,12 @@ async function fillLowRes(run: StageRun, layout: RowLayout, modelIn: Float32Arra
     const c = (layout.cond[j] as number) * rowSize;
     const v = modelIn.subarray(c + P, c + 2 * P);
     const shape = { planes: 3, inHeight: r, inWidth: r, outHeight: R, outWidth: R };
+    let t = performance.now();
     resizePlanes(v, low.subarray(j * lowP, (j + 1) * lowP), shape, lowRes.resize, lowRes.alignCorners, resizeScratch);
+    t = lap(run, 'resize', t);
     await fillNoise(run, eps, im.seed, streamId(run.plan.index, NoisePurpose.lowResAugmentation));
     noiseAugment(v, v, eps, alphaBarAt(table, im.noiseLevel));
+    lap(run, 'noise', t);
     noiseLevelIn[layout.cond[j] as number] = BigInt(im.noiseLevel);
     const u = layout.uncond[j] as number;
     if (u >= 0) noiseLevelIn[u] = BigInt(im.noiseLevel);
@@ -318,6 +330,7 @@ function bindCalls(run: StageRun, layout: RowLayout, inC: number, rows: InputRow
  */
 export async function prepareStage(run: StageRun): Promise<PreparedStage> {
   const { plan, images } = run;
+  let t = performance.now();
   const stage: Stage = plan.stage;
   const R = stage.resolution;
   const N = images.length;
@@ -341,13 +354,17 @@ export async function prepareStage(run: StageRun): Promise<PreparedStage> {
   const xV = images.map((_, j) => modelIn.subarray((layout.cond[j] as number) * rowSize, (layout.cond[j] as number) * rowSize + P));
   const predV = images.map((_, j) => predX0.subarray(j * P, (j + 1) * P));
 
+  t = lap(run, 'prepare', t);
   await drawStartNoise(run, xV, first.initNoiseSigma);
   const ancestral = first.needsNoise ? images.map((im) => createNormalStream(im.seed, streamId(plan.index, NoisePurpose.ancestral))) : [];
+  lap(run, 'noise', t);
   const noiseLevelIn = sr ? await fillLowRes(run, layout, modelIn, rowSize, predX0) : null;
+  t = performance.now();
   const rows: InputRows = { ...text, modelIn, timestepIn: new Float32Array(layout.totalRows), noiseLevelIn };
   fillCopies(layout, rowSize, run.tokens, run.hidden, rows);
   const calls = bindCalls(run, layout, inC, rows);
   const outC = stage.prediction === 'eps-learned-range' ? 6 : 3;
   const timesteps = first.timesteps();
+  lap(run, 'prepare', t);
   return { run, stage, R, P, rowSize, layout, calls, schedulers, timesteps, coef, modelIn, timestepIn: rows.timestepIn, xV, predV, noise, scratch, ancestral, outName: stage.outputName, outC, prediction };
 }
