@@ -68,8 +68,10 @@ function buildResult(item: GroupItem, encodeMs: number, startedAt: number, finge
   const request = jsonRequest(plan.request);
   const images: GeneratedImage[] = plan.seeds.map((seed, i) => {
     const t0 = performance.now();
+    const planes = out[i];
+    if (!planes || planes.length !== per) throw new Error(`generation produced no ${R} px output for image ${i}`);
     const pixels = new Uint8Array(per);
-    planarToRgb8(pixels, out, i * per, R, R);
+    planarToRgb8(pixels, planes, 0, R, R);
     const t1 = performance.now();
     onPhase?.({ phase: 'pixels', stage: null, ms: t1 - t0 });
     const info: ImagenPngInfo = { format: IMAGEN_FORMAT, request, image: { index: i, seed, width: R, height: R }, stages, fingerprint };

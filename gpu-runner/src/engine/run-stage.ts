@@ -36,7 +36,7 @@ export function stageNoiseRequests(stage: Stage, stageIndex: number, seeds: read
   return seeds.flatMap((seed) => purposes.map((p) => ({ seed, streamId: streamId(stageIndex, p), length })));
 }
 
-/** Runs the stage; returns x0 [N, 3, R, R]. */
-export async function runStage(run: StageRun): Promise<Float32Array> {
+/** Runs the stage; returns each image's x0 [3, R, R], unclamped, as views valid until the next stage is prepared. */
+export async function runStage(run: StageRun): Promise<Float32Array[]> {
   return denoiseLoop(await prepareStage(run));
 }

@@ -119,9 +119,12 @@ function reportProgress(p: PreparedStage, k: number, previewPlanes: Float32Array
   }
 }
 
-/** Every denoising step of a prepared stage; returns x0 [N, 3, R, R] (a fresh array). */
-export async function denoiseLoop(p: PreparedStage): Promise<Float32Array> {
-  const { run, stage, R, P } = p;
+/**
+ * Every denoising step of a prepared stage; returns each image's x0 [3, R, R], unclamped: views into the stage's
+ * workspace buffers, valid until the next stage or request is prepared (the caller copies out what it keeps).
+ */
+export async function denoiseLoop(p: PreparedStage): Promise<Float32Array[]> {
+  const { run, stage, R } = p;
   const total = p.timesteps.length;
   const previewSize = Math.min(R, PREVIEW_MAX);
   const previewPlanes = new Float32Array(3 * previewSize * previewSize);
@@ -138,9 +141,5 @@ export async function denoiseLoop(p: PreparedStage): Promise<Float32Array> {
     lap(run, 'progress', t1);
   }
   checkAborts(run.owners, stage.name, total);
-  const t0 = performance.now();
-  const x = new Float32Array(run.images.length * P);
-  p.xV.forEach((v, j) => x.set(v, j * P));
-  lap(run, 'handoff', t0);
-  return x;
+  return p.xV;
 }
