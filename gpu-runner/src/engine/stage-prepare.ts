@@ -80,8 +80,6 @@ export interface RowLayout {
   cond: Int32Array;
   /** model-input row of image j's unconditional input, -1 when its guidance is 1 */
   uncond: Int32Array;
-  /** rows with real inputs */
-  realRows: number;
   /** rows allocated, padding included */
   totalRows: number;
   /** the calls of one step, as [first, first + batch) ranges (padding rows at the end of each) */
@@ -178,7 +176,7 @@ export function layoutRows(images: readonly StageImage[], mode: RowMode): RowLay
   if (mode !== 'split') {
     cond.forEach((_, j) => (cond[j] = U + j));
     const Bp = mode === 'padded' ? Math.max(B, 2) : B;
-    return { cond, uncond, realRows: B, totalRows: Bp, spans: [{ first: 0, rows: B, batch: Bp }] };
+    return { cond, uncond, totalRows: Bp, spans: [{ first: 0, rows: B, batch: Bp }] };
   }
   let guided = 0;
   let alone = 2 * U;
@@ -191,7 +189,7 @@ export function layoutRows(images: readonly StageImage[], mode: RowMode): RowLay
       alone++;
     }
   });
-  return { cond, uncond, realRows: B, totalRows: B, spans };
+  return { cond, uncond, totalRows: B, spans };
 }
 
 function createSchedulers(run: StageRun, prediction: 'eps' | 'v'): Scheduler[] {
