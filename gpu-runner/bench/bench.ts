@@ -9,7 +9,10 @@
 // 3. engine overhead: per stage, the share of stage time spent outside ONNX
 //    runs (guidance, thresholding, scheduler, RNG, resizing), from the engine's
 //    onModelCall hook;
-// 4. seconds per image at each output size, manifest defaults, n = 1.
+// 4. seconds per image at each output size, manifest defaults, n = 1, and the
+//    request's time budget (budget.ts): wall time against the sum of its ONNX
+//    calls, the rest by phase; the last stage's time per image against the
+//    'padded' row mode (a lone unguided row padded to two, the engine < 0.2.0).
 // Never run by the tests. Prints a table (stderr with --json, stdout without);
 // --json puts one JSON object on the last stdout line.
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -17,7 +20,8 @@ import { tmpdir } from 'node:os';
 import { join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Command } from 'commander';
-import { createCascade, type ModelCallEvent } from '../src/engine/cascade.ts';
+import { createCascade } from '../src/engine/cascade.ts';
+import { compareWithPadded, createRecorder, formatBudget, timeRequest, type RequestBudget } from './budget.ts';
 import { loadManifest } from '../src/manifest/load-manifest.ts';
 import { createFeed, createSession, ortVersion, runModel } from '../src/runtime/ort.ts';
 import { countFlops, feedsFromDump, hasPythonTorch, machine, maxAbsDiff, python, readProbe, syntheticFeeds, timeRuns, type DumpedInput } from './measure.ts';
@@ -106,27 +110,36 @@ try {
   else out(`  PyTorch eager   skipped (${torchSkipped})`);
 
   // 3 + 4. engine overhead and seconds per image
-  const calls: ModelCallEvent[] = [];
-  const cascade = await createCascade({ modelDir, threads, prefetchNoise: opts.prefetchNoise, onModelCall: (e) => calls.push(e) });
+  const recorder = createRecorder();
+  const cascadeOptions = { modelDir, threads, prefetchNoise: opts.prefetchNoise };
+  const cascade = await createCascade({ ...cascadeOptions, ...recorder.hooks });
+  const calls = recorder.calls;
   const sizes = manifest.stages.map((s) => s.resolution);
   const largest = Math.max(...sizes);
   await cascade.generate({ prompt: 'warm-up', seed: 1, n: 1, size: largest });
   const secondsPerImage: Record<string, number | null> = { '64': null, '256': null, '1024': null };
   const overheadByStage: Record<string, { steps: number; stageMs: number; onnxMs: number; fraction: number; msPerStep: number; onnxMsPerStep: number }> = {};
+  const budgets: Record<string, RequestBudget> = {};
+  const wallOverModel: Record<string, number | null> = { '64': null, '256': null, '1024': null };
+  let secondLargest: { rgb: Uint8Array; size: number } | null = null;
   for (const size of [...sizes].sort((a, b) => a - b)) {
-    calls.length = 0;
-    const t0 = performance.now();
-    const r = await cascade.generate({ prompt: `a red circle on a blue square, ${size} px`, seed: 7, n: 1, size });
-    secondsPerImage[String(size)] = (performance.now() - t0) / 1000;
-    if (size !== largest) continue;
+    const { budget, rgb } = await timeRequest(cascade, recorder, { prompt: `a red circle on a blue square, ${size} px`, seed: 7, n: 1, size });
+    budgets[String(size)] = budget;
+    wallOverModel[String(size)] = budget.wallOverModel;
+    secondsPerImage[String(size)] = budget.wallMs / 1000;
+    if (size !== largest) {
+      secondLargest = { rgb, size };
+      continue;
+    }
     for (const s of manifest.stages) {
-      const stageMs = r.timings.stagesMs[s.name] ?? 0;
+      const stageMs = budget.stagesMs[s.name] ?? 0;
       const mine = calls.filter((c) => c.stage === s.name);
       const onnxMs = mine.reduce((a, c) => a + c.ms, 0);
       const perStep = (ms: number) => (mine.length ? ms / mine.length : 0);
       overheadByStage[s.name] = { steps: mine.length, stageMs, onnxMs, fraction: stageMs > 0 ? (stageMs - onnxMs) / stageMs : 0, msPerStep: perStep(stageMs - onnxMs), onnxMsPerStep: perStep(onnxMs) };
     }
   }
+  const vsPadded = secondLargest ? await compareWithPadded(cascade, cascadeOptions, secondLargest) : null;
   await cascade.dispose();
   const totals = Object.values(overheadByStage).reduce((a, s) => ({ stage: a.stage + s.stageMs, onnx: a.onnx + s.onnxMs }), { stage: 0, onnx: 0 });
   const overheadFraction = totals.stage > 0 ? (totals.stage - totals.onnx) / totals.stage : 0;
@@ -140,6 +153,12 @@ try {
   out(`  (standalone ${base.name} step above: ${fmt(step.ms, 2)} ms at batch ${batch}; compare with its ONNX ms/step inside the engine)`);
   out(`\nseconds per image (n = 1, manifest default steps, ${modelKind === 'fixture' ? 'fixture model' : manifest.id})`);
   for (const [size, s] of Object.entries(secondsPerImage)) out(`  ${size.padStart(5)} px  ${s === null ? 'n/a (no such stage)' : `${fmt(s, 2)} s`}`);
+  out(`\ntime budget of those requests (ONNX = the U-Net calls; the rest by engine phase; awaits = what no phase claims)`);
+  for (const line of formatBudget(budgets)) out(line);
+  if (vsPadded)
+    out(
+      `\n${vsPadded.stage} alone (upscale, guidance ${vsPadded.guidance}, median of 3): ${fmt(vsPadded.splitMs, 0)} ms one row per call vs ${fmt(vsPadded.paddedMs, 0)} ms padded to 2 rows → ${fmt(vsPadded.ratio, 3)}× (goal ≤ 0.55)`,
+    );
 
   if (opts.json) {
     process.stdout.write(
@@ -154,6 +173,10 @@ try {
         overheadFraction,
         overheadByStage,
         secondsPerImage,
+        budgets,
+        wallOverModel,
+        paddedComparison: vsPadded,
+        sr1024VsPadded: vsPadded?.ratio ?? null,
       })}\n`,
     );
   }

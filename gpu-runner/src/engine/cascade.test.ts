@@ -9,7 +9,7 @@ import { PRNG_ID } from '../random/index.ts';
 import { diagnoseCuda, ortVersion, RuntimeError } from '../runtime/ort.ts';
 import { createCascade, type Cascade, type ModelCallEvent } from './cascade.ts';
 import { GenerationAbortedError, RequestError } from './errors.ts';
-import type { GenerateRequest, GenerateResult, ProgressEvent, StageParams } from './types.ts';
+import type { GenerateRequest, GenerateResult, PhaseEvent, ProgressEvent, StageParams } from './types.ts';
 
 const modelDir = fileURLToPath(new URL('../../../models/fixtures/tiny', import.meta.url));
 const same = (a: Uint8Array, b: Uint8Array) => Buffer.from(a).equals(Buffer.from(b));
@@ -28,6 +28,7 @@ const img = (r: GenerateResult, i = 0) => {
 
 let cascade: Cascade;
 const calls: ModelCallEvent[] = [];
+const phases: PhaseEvent[] = [];
 /** the U-Net calls made while fn runs */
 async function callsDuring<T>(fn: () => Promise<T>): Promise<[T, ModelCallEvent[]]> {
   const from = calls.length;
@@ -36,7 +37,7 @@ async function callsDuring<T>(fn: () => Promise<T>): Promise<[T, ModelCallEvent[
 }
 
 beforeAll(async () => {
-  cascade = await createCascade({ modelDir, threads: 1, onModelCall: (e) => calls.push(e) });
+  cascade = await createCascade({ modelDir, threads: 1, onModelCall: (e) => calls.push(e), onPhase: (e) => phases.push(e) });
 });
 afterAll(() => cascade.dispose());
 
@@ -66,11 +67,11 @@ describe('cascade on the fixture', () => {
       stageSha256: Object.fromEntries(cascade.manifest.stages.map((s) => [s.name, s.sha256])),
       prng: PRNG_ID,
     });
-    // base and sr256 steps on [uncond, cond], sr1024 at guidance 1: one real row, padded to 2
+    // base and sr256 steps on [uncond, cond], sr1024 at guidance 1: its one row alone, no padding
     expect(made.map((c) => `${c.stage}:${c.rows}/${c.batch}`)).toEqual([
       ...Array<string>(4).fill('base64:2/2'),
       ...Array<string>(2).fill('sr256:2/2'),
-      ...Array<string>(2).fill('sr1024:1/2'),
+      ...Array<string>(2).fill('sr1024:1/1'),
     ]);
   });
 
@@ -115,6 +116,38 @@ describe('cascade on the fixture', () => {
     expect((await readPngMetadata(img(two, 1).png)).imagen?.image).toMatchObject({ index: 1, seed: 10 });
   });
 
+  it('runs unguided images one row per call: image i of n = 3 equals its solo run, at half the rows of the padded mode', async () => {
+    const unguided = (seed: number, n: number) => req({ size: 64, seed, n, stages: { base64: { guidance: 1, steps: 3 } } });
+    const [three, made] = await callsDuring(() => cascade.generate(unguided(50, 3)));
+    expect(made.map((c) => [c.rows, c.batch])).toEqual(Array(9).fill([1, 1]));
+    for (const i of [0, 1, 2]) expect(img(three, i).sha256).toBe(img(await cascade.generate(unguided(50 + i, 1))).sha256);
+    const padded = await createCascade({ modelDir, threads: 1, batchInvariance: 'padded' });
+    try {
+      const solo = await padded.generate(unguided(51, 1));
+      expect(padded.stats().stages['base64']).toEqual({ calls: 3, rows: 3, batch: 6 });
+      expect(solo.fingerprint.engineVersion).toBe(`${pkg.version}+padded-rows`);
+    } finally {
+      await padded.dispose();
+    }
+  });
+
+  it('gives guided stages the same bytes as the padded mode (the engine before 0.2.0), alone and in mixed batches', async () => {
+    const padded = await createCascade({ modelDir, threads: 1, batchInvariance: 'padded' });
+    try {
+      const guided = req({ seed: 60, n: 2 });
+      const mixed = [req({ seed: 61, stages: { base64: { guidance: 1 } } }), req({ seed: 62, prompt: 'a yellow torus', stages: { sr256: { guidance: 5 } } })];
+      const [now, before] = await Promise.all([cascade.generate(guided), padded.generate(guided)]);
+      expect(now.images.map((i) => i.sha256)).toEqual(before.images.map((i) => i.sha256));
+      // b is guided in both stages: its bytes equal the padded mode's; a's base64 ran unguided (one row alone)
+      const nowMixed = await Promise.all(cascade.generateBatch(mixed.map((request) => ({ request }))));
+      const beforeMixed = await Promise.all(padded.generateBatch(mixed.map((request) => ({ request }))));
+      expect(img(nowMixed[1] as GenerateResult).sha256).toBe(img(beforeMixed[1] as GenerateResult).sha256);
+      expect(img(nowMixed[0] as GenerateResult).sha256).toBe(img(await cascade.generate(mixed[0] as GenerateRequest)).sha256);
+    } finally {
+      await padded.dispose();
+    }
+  });
+
   it('gives byte-identical images from precomputed embeddings and from the prompt', async () => {
     const prompt = 'a blue sphere';
     const fromPrompt = await cascade.generate(req({ prompt, negativePrompt: 'blurry', seed: 2 }));
@@ -133,13 +166,14 @@ describe('cascade on the fixture', () => {
     const base = (guidance: number, n: number) => req({ size: 64, n, prompt: `guidance ${guidance}`, stages: { base64: { guidance, steps: 3 } } });
     const runsBefore = cascade.stats().textEncoderRuns;
     const [, g1] = await callsDuring(() => cascade.generate(base(1, 2)));
-    expect(g1.map((c) => [c.rows, c.batch])).toEqual([[2, 2], [2, 2], [2, 2]]);
+    // one call per image and step: each unguided image always runs alone
+    expect(g1.map((c) => [c.rows, c.batch])).toEqual(Array(6).fill([1, 1]));
     // no stage guided → the unconditional embeddings are not even computed
     expect(cascade.stats().textEncoderRuns - runsBefore).toBe(1);
     const [, g3] = await callsDuring(() => cascade.generate(base(3, 2)));
     expect(g3.map((c) => c.rows)).toEqual([4, 4, 4]);
     const [, single] = await callsDuring(() => cascade.generate(base(1, 1)));
-    expect(single.map((c) => [c.rows, c.batch])).toEqual([[1, 2], [1, 2], [1, 2]]);
+    expect(single.map((c) => [c.rows, c.batch])).toEqual([[1, 1], [1, 1], [1, 1]]);
   });
 
   it('shares ONNX calls between compatible requests; each image equals its solo run', async () => {
@@ -148,9 +182,10 @@ describe('cascade on the fixture', () => {
     const small = req({ seed: 13, size: 64 });
     expect(cascade.plan(a).batchKey).toBe(cascade.plan(b).batchKey);
     const [results, made] = await callsDuring(() => Promise.all(cascade.generateBatch([{ request: a }, { request: b }, { request: small }])));
-    // a: 1 cond row; b: 2 uncond + 2 cond rows → 5 rows per base64 call, then 2 + 4 per sr256 call; then the 64 px group
+    // base64: b's 2 uncond + 2 cond rows in one call, a's one cond row (guidance 1) in another; sr256: all guided,
+    // 2 + 4 rows per call; then the 64 px group
     expect(made.filter((c) => c.stage === 'sr256').map((c) => c.rows)).toEqual([6, 6]);
-    expect(made.filter((c) => c.stage === 'base64').map((c) => c.rows)).toEqual([5, 5, 5, 5, 2, 2, 2, 2]);
+    expect(made.filter((c) => c.stage === 'base64').map((c) => c.rows)).toEqual([4, 1, 4, 1, 4, 1, 4, 1, 2, 2, 2, 2]);
     const [ra, rb, rs] = results;
     const soloA = await cascade.generate(a);
     const soloB = await cascade.generate(b);
@@ -187,6 +222,24 @@ describe('cascade on the fixture', () => {
     const [pre, none] = await callsDuring(() => cascade.generate(req(), { signal: AbortSignal.abort() }).catch((e: unknown) => e));
     expect(pre).toMatchObject({ name: 'AbortError', stage: 'encode', step: 0 });
     expect(none).toEqual([]);
+  });
+
+  it('accounts for the time outside U-Net calls phase by phase, within the wall time', async () => {
+    const from = phases.length;
+    const t0 = performance.now();
+    const [, made] = await callsDuring(() => cascade.generate(req({ seed: 70 })));
+    const wall = performance.now() - t0;
+    const mine = phases.slice(from);
+    const seen = new Set(mine.map((e) => `${e.stage ?? '-'}:${e.phase}`));
+    for (const stage of ['base64', 'sr256']) for (const phase of ['prepare', 'noise', 'guidance', 'progress', 'handoff']) expect(seen).toContain(`${stage}:${phase}`);
+    expect(seen).toContain('sr256:resize');
+    expect(seen).not.toContain('base64:resize');
+    for (const phase of ['text', 'pixels', 'png']) expect(seen).toContain(`-:${phase}`);
+    expect(mine.every((e) => e.ms >= 0)).toBe(true);
+    const claimed = mine.reduce((a, e) => a + e.ms, 0) + made.reduce((a, c) => a + c.ms, 0);
+    expect(claimed).toBeLessThanOrEqual(wall);
+    // the rest is event-loop turns between awaits: small, but a loaded machine stretches it
+    expect(claimed).toBeGreaterThan(0.3 * wall);
   });
 
   it('reports one progress event per step and a preview every k steps', async () => {

@@ -1,22 +1,20 @@
 // The cascade engine: prompt → text embeddings → base stage → SR stages → RGB
 // + PNG, on onnxruntime-node. createCascade() loads and verifies the model
 // folder once; generate() runs one request, generateBatch() runs several and
-// lets compatible ones (same planRequest().batchKey) share every ONNX call.
-// Runs are serialized: one group at a time owns the sessions and the cores.
-import { createHash } from 'node:crypto';
+// lets compatible ones (same planRequest().batchKey) share every ONNX call
+// (./cascade-run.ts). Runs are serialized: one group at a time owns the
+// sessions and the cores.
 import pkg from '../../package.json' with { type: 'json' };
 import { loadManifest, type LoadedManifest } from '../manifest/load-manifest.ts';
 import type { Manifest } from '../manifest/schema.ts';
-import { applyMark, encodePng, IMAGEN_FORMAT, jsonRequest, pngText, type ImagenPngInfo } from '../png/index.ts';
 import { createNoisePrefetcher, PRNG_ID } from '../random/index.ts';
 import { createSession, ortVersion, type Device, type ModelSession } from '../runtime/ort.ts';
 import { createTextEncoder, type TextEncoderRuntime } from '../text/text-encoder.ts';
 import { loadTokenizer } from '../text/tokenizer.ts';
-import { GenerationAbortedError } from './errors.ts';
-import { planarToRgb8 } from './pixels.ts';
-import { runGroup, type GroupItem } from './run-group.ts';
-import type { GeneratedImage, GenerateOptions, GenerateRequest, GenerateResult, RuntimeFingerprint, TextEmbeddings } from './types.ts';
-import { checkOptions, planRequest, type RequestPlan } from './validate.ts';
+import { createGroupRunner, type BatchItem } from './cascade-run.ts';
+import type { RowMode } from './run-stage.ts';
+import type { GenerateOptions, GenerateRequest, GenerateResult, PhaseEvent, RuntimeFingerprint, TextEmbeddings } from './types.ts';
+import { planRequest, type RequestPlan } from './validate.ts';
 import { createWorkspace } from './workspace.ts';
 
 export interface CascadeOptions {
@@ -37,14 +35,15 @@ export interface CascadeOptions {
   /** prompts whose embeddings stay cached (LRU) */
   embeddingCacheSize?: number;
   /**
-   * Pad U-Net calls of a single row to two (default: true on cpu). ORT's CPU
-   * kernels take another path (GEMV) when a MatMul has one row, so a one-row call
-   * is not bit-identical to the same row inside a batch; with the padding, an
-   * image's bytes never depend on its batch mates. Costs one extra row, only in
-   * calls that have exactly one (n = 1 at guidance 1). GPUs give no such
-   * guarantee across batch sizes either way, hence off on cuda.
+   * How U-Net rows are grouped into calls (run-stage.ts RowMode). 'split' (default on cpu): the guided images'
+   * rows in one call, each unguided image's single row in a call of its own. ORT's CPU kernels take another path
+   * (GEMV) when a MatMul has one row, so a one-row call is not bit-identical to the same row inside a batch; with
+   * every image always at the same call size, an image's bytes never depend on its batch mates. 'padded' (the
+   * engine before 0.2.0, kept for comparison): one call, a single row padded to two, i.e. an unguided n = 1 stage
+   * computed twice the rows it needed; its fingerprint's engineVersion says `+padded-rows`. 'off' (default on
+   * cuda, where no call size is bit-identical to another anyway): one call over all rows, no padding.
    */
-  batchInvariant?: boolean;
+  batchInvariance?: RowMode;
   /**
    * Draw each SR stage's starting noise on a worker thread while the stage before it runs (default: true).
    * Same numbers either way; off, they are drawn between the stages.
@@ -52,6 +51,8 @@ export interface CascadeOptions {
   prefetchNoise?: boolean;
   /** called after every U-Net run */
   onModelCall?: (e: ModelCallEvent) => void;
+  /** called with the time spent outside U-Net runs, phase by phase (the bench's time budget) */
+  onPhase?: (e: PhaseEvent) => void;
 }
 
 export interface ModelCallEvent {
@@ -63,10 +64,7 @@ export interface ModelCallEvent {
   ms: number;
 }
 
-export interface BatchItem {
-  request: GenerateRequest;
-  options?: GenerateOptions;
-}
+export type { BatchItem } from './cascade-run.ts';
 
 export interface Cascade {
   readonly manifest: Manifest;
@@ -86,6 +84,11 @@ export interface Cascade {
   dispose(): Promise<void>;
 }
 
+/**
+ * Goes into every PNG's fingerprint. Bumped whenever the same request and model give other pixels: 0.2.0 runs
+ * unguided stages one row per call instead of padding a lone row to two (their bytes changed once; guided stages'
+ * did not).
+ */
 export const ENGINE_VERSION: string = pkg.version;
 
 const fmtInputs = (s: ModelSession) => s.inputs.map((i) => `${i.name}: ${i.type}[${i.shape.join(', ')}]`).join(', ');
@@ -116,36 +119,66 @@ function checkSessionInputs(loaded: LoadedManifest, sessions: Record<string, Mod
   if (problems.length) throw new Error(`model "${manifest.id}" does not match its manifest: ${problems.join('; ')}`);
 }
 
-export async function createCascade(options: CascadeOptions): Promise<Cascade> {
-  const device = options.device ?? 'cpu';
-  const loaded = await loadManifest(options.modelDir, { verify: options.verify ?? 'sha256' });
-  const { manifest } = loaded;
-  const te = manifest.textEncoder;
+interface LoadedSessions {
+  encoder: ModelSession;
+  stages: Record<string, ModelSession>;
+}
+
+/** One ONNX session per model file, checked against the manifest; nothing stays open when a check fails. */
+async function loadSessions(loaded: LoadedManifest, options: CascadeOptions, device: Device): Promise<LoadedSessions> {
   const sessionOptions = {
     device,
     ...(options.threads !== undefined ? { intraOpThreads: options.threads } : {}),
     ...(options.interOpThreads !== undefined ? { interOpThreads: options.interOpThreads } : {}),
     allowSpinning: options.allowSpinning ?? false,
   };
-  const encoderSession = await createSession(loaded.files.textEncoder, sessionOptions);
-  const sessions: Record<string, ModelSession> = {};
+  const encoder = await createSession(loaded.files.textEncoder, sessionOptions);
+  const stages: Record<string, ModelSession> = {};
   try {
-    for (const st of manifest.stages) sessions[st.name] = await createSession(loaded.files.stages[st.name] ?? '', sessionOptions);
-    checkSessionInputs(loaded, sessions, encoderSession);
+    for (const st of loaded.manifest.stages) stages[st.name] = await createSession(loaded.files.stages[st.name] ?? '', sessionOptions);
+    checkSessionInputs(loaded, stages, encoder);
   } catch (e) {
-    await Promise.all([encoderSession, ...Object.values(sessions)].map((s) => s.dispose()));
+    await Promise.all([encoder, ...Object.values(stages)].map((s) => s.dispose()));
     throw e;
   }
+  return { encoder, stages };
+}
+
+type StageStats = Record<string, { calls: number; rows: number; batch: number }>;
+
+/** Per-stage call counters, and the hook runStage() reports each U-Net call to. */
+function createCallStats(manifest: Manifest, forward: CascadeOptions['onModelCall']) {
+  const stats: StageStats = Object.fromEntries(manifest.stages.map((s) => [s.name, { calls: 0, rows: 0, batch: 0 }]));
+  const onModelCall = (stage: string, batch: number, rows: number, ms: number) => {
+    const st = stats[stage];
+    if (st) {
+      st.calls++;
+      st.rows += rows;
+      st.batch += batch;
+    }
+    forward?.({ stage, batch, rows, ms });
+  };
+  const snapshot = (): StageStats => Object.fromEntries(Object.entries(stats).map(([k, v]) => [k, { ...v }]));
+  return { onModelCall, snapshot };
+}
+
+export async function createCascade(options: CascadeOptions): Promise<Cascade> {
+  const device = options.device ?? 'cpu';
+  const loaded = await loadManifest(options.modelDir, { verify: options.verify ?? 'sha256' });
+  const { manifest } = loaded;
+  const te = manifest.textEncoder;
+  const sessions = await loadSessions(loaded, options, device);
   const tokenizer = await loadTokenizer(loaded.files.tokenizer, te.maxTokens);
   const textEncoder: TextEncoderRuntime = createTextEncoder({
     spec: te,
     tokenizer,
-    session: encoderSession,
+    session: sessions.encoder,
     ...(options.embeddingCacheSize !== undefined ? { cacheSize: options.embeddingCacheSize } : {}),
   });
-
+  const rowMode: RowMode = options.batchInvariance ?? (device === 'cpu' ? 'split' : 'off');
   const fingerprint: RuntimeFingerprint = {
-    engineVersion: ENGINE_VERSION,
+    // the padded mode's unguided stages give the bytes of the engine before 0.2.0: say so
+    engineVersion: rowMode === 'padded' ? `${ENGINE_VERSION}+padded-rows` : ENGINE_VERSION,
     ortVersion,
     provider: device,
     modelId: manifest.id,
@@ -153,143 +186,12 @@ export async function createCascade(options: CascadeOptions): Promise<Cascade> {
     stageSha256: Object.fromEntries(manifest.stages.map((s) => [s.name, s.sha256])),
     prng: PRNG_ID,
   };
-  const stageStats: Record<string, { calls: number; rows: number; batch: number }> = Object.fromEntries(
-    manifest.stages.map((s) => [s.name, { calls: 0, rows: 0, batch: 0 }]),
-  );
-  const onModelCall = (stage: string, batch: number, rows: number, ms: number) => {
-    const st = stageStats[stage];
-    if (st) {
-      st.calls++;
-      st.rows += rows;
-      st.batch += batch;
-    }
-    options.onModelCall?.({ stage, batch, rows, ms });
-  };
-  const minRows = (options.batchInvariant ?? device === 'cpu') ? 2 : 1;
+  const stats = createCallStats(manifest, options.onModelCall);
   // the stages' big buffers, reused from request to request (runs are serialized); up to 1 GiB, then fresh arrays
   const workspace = createWorkspace();
   const noise = (options.prefetchNoise ?? true) ? createNoisePrefetcher() : undefined;
-
-  let tail: Promise<void> = Promise.resolve();
-  const serial = (fn: () => Promise<void>): Promise<void> => {
-    const p = tail.then(fn);
-    tail = p.catch(() => undefined);
-    return p;
-  };
-
-  function buildResult(item: GroupItem, encodeMs: number, startedAt: number): GenerateResult {
-    const { plan } = item;
-    const out = item.output;
-    if (!out) throw new Error('generation produced no output');
-    const R = plan.request.size;
-    const per = 3 * R * R;
-    const stagesRun = plan.stages.map((s) => ({
-      name: s.stage.name,
-      resolution: s.stage.resolution,
-      steps: s.steps,
-      sampler: s.sampler,
-      guidance: s.guidance,
-      ...(s.noiseAugmentation !== undefined ? { noiseAugmentation: s.noiseAugmentation } : {}),
-    }));
-    const request = jsonRequest(plan.request);
-    const images: GeneratedImage[] = plan.seeds.map((seed, i) => {
-      const rgb = new Uint8Array(per);
-      planarToRgb8(rgb, out, i * per, R, R);
-      if (plan.request.mark !== false) applyMark(rgb, R, R);
-      const info: ImagenPngInfo = { format: IMAGEN_FORMAT, request, image: { index: i, seed, width: R, height: R }, stages: stagesRun, fingerprint };
-      const png = encodePng({ width: R, height: R, rgb, text: pngText(info) });
-      return { seed, width: R, height: R, rgb, png, sha256: createHash('sha256').update(rgb).digest('hex') };
-    });
-    return {
-      images,
-      truncated: item.cond.truncated[0] ?? false,
-      timings: { encodeMs, stagesMs: { ...item.stagesMs }, totalMs: performance.now() - startedAt },
-      fingerprint,
-    };
-  }
-
-  interface Pending {
-    plan: RequestPlan;
-    options: GenerateOptions;
-    resolve: (r: GenerateResult) => void;
-    reject: (e: unknown) => void;
-  }
-
-  async function runPending(group: Pending[]): Promise<void> {
-    const startedAt = performance.now();
-    const items: Array<{ item: GroupItem; encodeMs: number; pending: Pending }> = [];
-    for (const p of group) {
-      const { request } = p.plan;
-      if (p.options.signal?.aborted) {
-        p.reject(new GenerationAbortedError('encode', 0, p.options.signal.reason));
-        continue;
-      }
-      const t0 = performance.now();
-      try {
-        const cond = request.embeddings ?? (await textEncoder.encode([request.prompt]));
-        const needUncond = p.plan.stages.some((s) => s.guidance !== 1);
-        const uncond = !needUncond
-          ? null
-          : (request.negativeEmbeddings ?? (request.negativePrompt !== undefined ? await textEncoder.encode([request.negativePrompt]) : await textEncoder.nullEmbeddings()));
-        const item: GroupItem = {
-          plan: p.plan,
-          options: p.options,
-          cond,
-          uncond,
-          failed: false,
-          fail(e) {
-            if (item.failed) return;
-            item.failed = true;
-            p.reject(e);
-          },
-          stagesMs: {},
-        };
-        items.push({ item, encodeMs: performance.now() - t0, pending: p });
-      } catch (e) {
-        p.reject(e);
-      }
-    }
-    try {
-      await runGroup(
-        items.map((i) => i.item),
-        { sessions, tokens: te.maxTokens, hidden: te.hiddenSize, minRows, workspace, onModelCall, ...(noise ? { noise } : {}) },
-      );
-    } catch (e) {
-      for (const { item } of items) item.fail(e);
-      return;
-    }
-    for (const { item, encodeMs, pending } of items) {
-      if (item.failed) continue;
-      try {
-        pending.resolve(buildResult(item, encodeMs, startedAt));
-      } catch (e) {
-        item.fail(e);
-      }
-    }
-  }
-
-  function generateBatch(batch: readonly BatchItem[]): Promise<GenerateResult>[] {
-    const groups = new Map<string, Pending[]>();
-    const promises = batch.map(
-      ({ request, options = {} }) =>
-        new Promise<GenerateResult>((resolve, reject) => {
-          let plan: RequestPlan;
-          try {
-            plan = planRequest(request, manifest);
-            checkOptions(options);
-          } catch (e) {
-            reject(e instanceof Error ? e : new Error(String(e)));
-            return;
-          }
-          const list = groups.get(plan.batchKey) ?? [];
-          list.push({ plan, options, resolve, reject });
-          groups.set(plan.batchKey, list);
-        }),
-    );
-    // runPending settles every item itself; the catch is for bugs, so no promise is left pending
-    for (const group of groups.values()) void serial(() => runPending(group).catch((e: unknown) => group.forEach((p) => p.reject(e))));
-    return promises;
-  }
+  const group = { sessions: sessions.stages, tokens: te.maxTokens, hidden: te.hiddenSize, rowMode, workspace, onModelCall: stats.onModelCall, ...(options.onPhase ? { onPhase: options.onPhase } : {}), ...(noise ? { noise } : {}) };
+  const runner = createGroupRunner({ manifest, textEncoder, fingerprint, group });
 
   return {
     manifest,
@@ -299,20 +201,17 @@ export async function createCascade(options: CascadeOptions): Promise<Cascade> {
     encode: (prompts) => textEncoder.encode(prompts),
     nullEmbeddings: () => textEncoder.nullEmbeddings(),
     generate(request, options) {
-      const [p] = generateBatch([{ request, ...(options ? { options } : {}) }]);
+      const [p] = runner.generateBatch([{ request, ...(options ? { options } : {}) }]);
       if (!p) throw new Error('generateBatch returned nothing');
       return p;
     },
-    generateBatch,
-    stats: () => ({
-      textEncoderRuns: textEncoder.runs,
-      stages: Object.fromEntries(Object.entries(stageStats).map(([k, v]) => [k, { ...v }])),
-    }),
+    generateBatch: (batch) => runner.generateBatch(batch),
+    stats: () => ({ textEncoderRuns: textEncoder.runs, stages: stats.snapshot() }),
     async dispose() {
-      await tail;
+      await runner.idle();
       workspace.clear();
       await noise?.close();
-      await Promise.all([encoderSession, ...Object.values(sessions)].map((s) => s.dispose()));
+      await Promise.all([sessions.encoder, ...Object.values(sessions.stages)].map((s) => s.dispose()));
     },
   };
 }

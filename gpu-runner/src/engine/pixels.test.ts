@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { clampUnit, planarToRgb8, rgb8ToPlanar } from './pixels.ts';
+import { clampInto, clampUnit, planarToRgb8, rgb8ToPlanar } from './pixels.ts';
 
 describe('pixels', () => {
   it('maps [-1, 1] to 0..255 with round-half-up, clamping and NaN → 0', () => {
@@ -27,5 +27,21 @@ describe('pixels', () => {
     const x = new Float32Array([-3, -1, 0.5, 1, 9, NaN]);
     clampUnit(x);
     expect([...x]).toEqual([-1, -1, 0.5, 1, 1, -1]);
+  });
+
+  it('clamps into another array like clampUnit, and gives clamped and unclamped values the same bytes', () => {
+    const x = new Float32Array([-3, -1, -0.2, 0.5, 1, 1.0000001, 9, NaN, Infinity, -Infinity, -0, 0.999]);
+    const into = new Float32Array(x.length + 2).fill(7);
+    clampInto(into, 2, x);
+    const clamped = x.slice();
+    clampUnit(clamped);
+    expect([...into.subarray(2)]).toEqual([...clamped]);
+    expect([into[0], into[1]]).toEqual([7, 7]);
+    // one row of 4 pixels per case set: the R, G and B planes are consecutive thirds
+    const a = new Uint8Array(x.length);
+    const b = new Uint8Array(x.length);
+    planarToRgb8(a, x, 0, 4, 1);
+    planarToRgb8(b, clamped, 0, 4, 1);
+    expect([...a]).toEqual([...b]);
   });
 });

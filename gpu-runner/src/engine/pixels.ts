@@ -2,7 +2,10 @@
 // Rounding is spelled out (round half up on (x + 1)·127.5 in float64, NaN → 0)
 // so every platform produces the same bytes.
 
-/** Planar [3, H, W] floats at src[offset…] → RGB8 row-major (HWC) into out. */
+/**
+ * Planar [3, H, W] floats at src[offset…] → RGB8 row-major (HWC) into out. Values outside [-1, 1] and NaN give the
+ * bytes their clampUnit() values give, so a final stage's output needs no clamping pass first.
+ */
 export function planarToRgb8(out: Uint8Array, src: Float32Array, offset: number, width: number, height: number): void {
   const plane = width * height;
   for (let c = 0; c < 3; c++) {
@@ -28,5 +31,13 @@ export function clampUnit(x: Float32Array): void {
   for (let i = 0; i < x.length; i++) {
     const v = x[i] as number;
     x[i] = v > 1 ? 1 : v >= -1 ? v : -1;
+  }
+}
+
+/** clampUnit(src) written to out[offset…] in the same pass: a stage's output copied out of its workspace. */
+export function clampInto(out: Float32Array, offset: number, src: Float32Array): void {
+  for (let i = 0; i < src.length; i++) {
+    const v = src[i] as number;
+    out[offset + i] = v > 1 ? 1 : v >= -1 ? v : -1;
   }
 }

@@ -62,3 +62,21 @@ export interface GenerateOptions {
   /** emit a preview every k steps (0 = never) */
   previewEvery?: number;
 }
+
+/**
+ * Where a request's time goes outside the U-Net calls (those are CascadeOptions.onModelCall): what the bench's
+ * time budget adds up. `text`: text encoder (or cache); `noise`: x_T, low-res ε and sampler noise (including the wait
+ * for noise drawn ahead) and the noise augmentation; `resize`: the low-res input to the stage's resolution;
+ * `prepare`: a stage's text rows, row copies and bound calls; `guidance`: guidance, x0, thresholding, the scheduler
+ * step and the uncond rows' x_t copy; `progress`: progress events and previews; `handoff`: a stage's output
+ * clamped, copied out and split among requests; `pixels`: float planes → RGB8; `png`: mark, metadata, PNG
+ * encoding and the pixel hash.
+ */
+export type Phase = 'text' | 'noise' | 'resize' | 'prepare' | 'guidance' | 'progress' | 'handoff' | 'pixels' | 'png';
+
+export interface PhaseEvent {
+  phase: Phase;
+  /** the stage it belongs to; null for text, pixels and png */
+  stage: string | null;
+  ms: number;
+}
