@@ -34,6 +34,7 @@ const model: ModelInfo = {
     { name: 'sr1024', resolution: 1024, defaults: { sampler: 'dpmpp-2m', steps: 6, guidance: 1 }, noiseAugmentation: 100 },
   ],
   textEncoder: { id: 't5', maxTokens: 48 },
+  examplePrompts: ['a green star on a white background'],
 };
 
 async function open() {
@@ -54,6 +55,7 @@ describe('cells and the model', () => {
     fireEvent.click(screen.getByRole('button', { name: '+ Prompt' }));
     const c1 = cell(1);
     expect([value(c1, 'Steps'), value(c1, 'Sampler'), value(c1, 'Guidance')]).toEqual(['25', 'ddim', '3']);
+    expect(within(c1).getByLabelText('Prompt').getAttribute('placeholder')).toBe('e.g. a green star on a white background');
     expect(within(c1).queryByText(/differ from the model/)).toBeNull();
     fireEvent.change(within(c1).getByLabelText('Steps'), { target: { value: '50' } });
     expect(within(c1).getByText('1 differ from the model')).toBeTruthy();

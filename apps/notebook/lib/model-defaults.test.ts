@@ -16,11 +16,12 @@ const model: ModelInfo = {
     { name: 'sr1024', resolution: 1024, defaults: { sampler: 'nonsense', steps: 6, guidance: 1 }, noiseAugmentation: 50 },
   ],
   textEncoder: { id: 't5', maxTokens: 48 },
+  examplePrompts: [],
 };
 
 describe('model defaults', () => {
   it('takes each stage from GET /v1/models, keeping a known sampler', () => {
-    const d = defaultsFromModel({ ...model, examplePrompts: ['a red circle', 7] } as ModelInfo);
+    const d = defaultsFromModel({ ...model, examplePrompts: ['a red circle'] });
     expect(d.base).toEqual({ sampler: 'ddim', steps: 33, guidance: 3 });
     expect(d.upscale[256]).toEqual({ sampler: 'ddpm', steps: 12, guidance: 1.5, noiseAugmentation: 250 });
     expect(d.upscale[1024]).toEqual({ sampler: fallbackDefaults.upscale[1024].sampler, steps: 6, guidance: 1, noiseAugmentation: 50 });

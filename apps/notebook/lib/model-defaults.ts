@@ -31,13 +31,12 @@ export function defaultsFromModel(model: ModelInfo): ModelDefaults {
     ...sampling(res, fallbackDefaults.upscale[res]),
     noiseAugmentation: stage(res)?.noiseAugmentation ?? fallbackDefaults.upscale[res].noiseAugmentation,
   });
-  const examples = (model as ModelInfo & { examplePrompts?: unknown }).examplePrompts;
   return {
     modelId: model.id,
     base: sampling(64, fallbackDefaults.base),
     upscale: { 256: up(256), 1024: up(1024) },
     maxTokens: model.textEncoder.maxTokens,
-    examplePrompts: Array.isArray(examples) ? examples.filter((e): e is string => typeof e === 'string') : [],
+    examplePrompts: model.examplePrompts,
   };
 }
 

@@ -42,6 +42,7 @@ describe('GET /v1/model', () => {
       id: 'imagen-ts-tiny-fixture',
       name: 'imagen-ts tiny random-weight fixture',
       negativeEmbeddings: true,
+      examplePrompts: fixtureManifest.examplePrompts,
       textEncoder: { id: 'imagen-ts-tiny-t5', sha256: te.sha256, maxTokens: 32, hiddenSize: 16, nullPrompt: 'empty-prompt' },
       stages: [
         { name: 'base64', resolution: 64, prediction: 'eps', defaults: { steps: 10, sampler: 'dpmpp-2m', guidance: 4 }, lowRes: null },

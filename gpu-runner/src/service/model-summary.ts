@@ -10,6 +10,8 @@ export interface ModelSummary {
   name: string;
   /** POST /v1/jobs takes `negativeEmbeddings` */
   negativeEmbeddings: true;
+  /** the manifest's example prompts (empty when it lists none) */
+  examplePrompts: string[];
   textEncoder: { id: string; sha256: string; maxTokens: number; hiddenSize: number; nullPrompt: 'empty-prompt' | 'zeros' };
   stages: Array<{
     name: string;
@@ -29,6 +31,7 @@ export function modelSummary(engine: { manifest: Manifest; fingerprint: RuntimeF
     id: m.id,
     name: m.name,
     negativeEmbeddings: true,
+    examplePrompts: m.examplePrompts ?? [],
     textEncoder: { id: te.id, sha256: te.sha256, maxTokens: te.maxTokens, hiddenSize: te.hiddenSize, nullPrompt: te.nullPrompt },
     stages: m.stages.map((s) => ({
       name: s.name,

@@ -14,6 +14,7 @@ export type RunnerMode = 'ok' | 'die-mid-job' | 'stall' | 'fail-retryable' | 'fa
 export const fakeModel = {
   id: 'fake-cascade',
   negativeEmbeddings: true,
+  examplePrompts: ['a glass whale'],
   textEncoder: { id: 'fake-t5', sha256: 'c8ff87b2bac7472318b282b404f19a782be0825b6cdd41d61797e4c20644ede5', maxTokens: 8, nullPrompt: 'empty-prompt' },
   stages: [
     { name: 'base64', resolution: 64, defaults: { steps: 4, sampler: 'dpmpp-2m', guidance: 4 }, lowRes: null },

@@ -191,6 +191,8 @@ export const ModelInfo = z.object({
     }),
   ),
   textEncoder: z.object({ id: z.string(), maxTokens: z.number().int() }),
+  /** a few prompts from the model's world, for a placeholder and examples */
+  examplePrompts: z.array(z.string()).default([]),
 });
 export type ModelInfo = z.infer<typeof ModelInfo>;
 

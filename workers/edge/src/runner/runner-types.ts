@@ -7,6 +7,8 @@ export const RunnerModel = z.object({
   /** the runner takes `negativeEmbeddings` in POST /v1/jobs */
   negativeEmbeddings: z.boolean().default(false),
   name: z.string().optional(),
+  /** prompts from the model's world (an older runner sends none) */
+  examplePrompts: z.array(z.string()).optional(),
   textEncoder: z.object({
     id: z.string().min(1),
     sha256: z.string().regex(/^[0-9a-f]{64}$/),
