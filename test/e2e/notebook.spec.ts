@@ -215,7 +215,7 @@ test('recreates a cell from a dropped PNG', async ({ page }, info) => {
 });
 
 /** The served model, as the notebook reads it. */
-async function servedModel(): Promise<{ id: string; stages: { resolution: number; defaults: { steps: number; sampler: string; guidance: number } }[] }> {
+async function servedModel(): Promise<{ id: string; textEncoder: { maxTokens: number }; examplePrompts: string[]; stages: { resolution: number; defaults: { steps: number; sampler: string; guidance: number } }[] }> {
   const config = (await (await fetch(`${env.baseUrl}/api/dev-config`)).json()) as { edgeUrl: string; apiKey: string };
   const res = await fetch(`${config.edgeUrl}/v1/models`, { headers: { Authorization: `Bearer ${config.apiKey}` } });
   return ((await res.json()) as { data: Awaited<ReturnType<typeof servedModel>>[] }).data[0]!;
@@ -309,4 +309,20 @@ test('runs a sweep as a labelled grid: seeds × guidance, with headers', async (
   // the fields fold away once the cell has run: the images come first
   await expect(field(c, 'Prompt')).toBeHidden();
   await shot(page, info, '19-sweep-grid');
+});
+
+test("warns of words the model's tokenizer does not know and of a prompt cut at its max tokens", async ({ page }, info) => {
+  const model = await servedModel();
+  await page.goto(notebookUrl);
+  const c = await addCell(page, 'Prompt');
+  // the placeholder is one of the model's own example prompts
+  if (model.examplePrompts[0]) await expect(field(c, 'Prompt')).toHaveAttribute('placeholder', `e.g. ${model.examplePrompts[0]}`);
+  await field(c, 'Prompt').fill('a watercolor painting of a red circle');
+  await expect(c.getByText(/Words the model does not know/)).toContainText('watercolor');
+  await expect(c.getByText(/Words the model does not know/)).not.toContainText('circle');
+  await expect(c.getByTestId('token-count')).toHaveText(new RegExp(`^\\d+ / ${model.textEncoder.maxTokens} tokens$`));
+  await shot(page, info, '20-unknown-words');
+  await field(c, 'Prompt').fill(Array.from({ length: model.textEncoder.maxTokens }, () => 'a red circle').join(' and '));
+  await expect(c.getByText(`The model reads only the first ${model.textEncoder.maxTokens} tokens: the end of this prompt is cut.`)).toBeVisible();
+  await shot(page, info, '21-truncated');
 });

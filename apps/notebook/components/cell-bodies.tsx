@@ -8,6 +8,8 @@ import { imageCount, inputSizeFor, isRunnable, limits, outputSize, samplers, swe
 import type { FieldError } from '../lib/cells.ts';
 import type { Difference, ModelDefaults } from '../lib/model-defaults.ts';
 import type { CellPatch } from '../lib/notebook-reducer.ts';
+import type { EdgeClient } from '../lib/edge-client.ts';
+import { PromptHelp } from './prompt-help.tsx';
 import { NumberField, SeedField, SelectField, TextArea } from './fields.tsx';
 
 const samplerOptions = samplers.map((s) => ({ value: s, label: s }));
@@ -19,6 +21,7 @@ export interface BodyProps<C> {
   defaults: ModelDefaults;
   /** fields whose value differs from the model's default */
   diffs: Difference[];
+  client: EdgeClient;
 }
 
 /** "model: 20" under a field that differs from the model's default, else the field's own hint. */
@@ -46,10 +49,11 @@ export function placeholderOf(defaults: ModelDefaults): string | undefined {
 }
 
 export function PromptBody(props: BodyProps<PromptCell>) {
-  const { cell, update, errors, defaults } = props;
+  const { cell, update, errors, defaults, client } = props;
   return (
     <div className="fields">
       <TextArea label="Prompt" value={cell.prompt} onChange={(prompt) => update({ prompt })} error={errorOf(errors, 'prompt')} placeholder={placeholderOf(defaults)} />
+      <PromptHelp client={client} prompt={cell.prompt} examples={defaults.examplePrompts} onExample={(prompt) => update({ prompt })} />
       <TextArea label="Negative prompt" value={cell.negativePrompt} onChange={(negativePrompt) => update({ negativePrompt })} error={errorOf(errors, 'negativePrompt')} rows={1} />
       <SeedField seed={cell.seed} mode={cell.seedMode} onSeed={(seed) => update({ seed })} onMode={(seedMode) => update({ seedMode })} error={errorOf(errors, 'seed')} />
       <NumberField label="Images (n)" value={cell.n} onChange={(n) => update({ n })} min={1} max={limits.nMax} integer error={errorOf(errors, 'n')} hint="image i uses seed + i" />
@@ -88,10 +92,11 @@ function ListField({ label, values, onChange, error, hint }: { label: string; va
 }
 
 export function SweepBody(props: BodyProps<SweepCell>) {
-  const { cell, update, errors, defaults } = props;
+  const { cell, update, errors, defaults, client } = props;
   return (
     <div className="fields">
       <TextArea label="Prompt" value={cell.prompt} onChange={(prompt) => update({ prompt })} error={errorOf(errors, 'prompt')} placeholder={placeholderOf(defaults)} />
+      <PromptHelp client={client} prompt={cell.prompt} examples={defaults.examplePrompts} onExample={(prompt) => update({ prompt })} />
       <TextArea label="Negative prompt" value={cell.negativePrompt} onChange={(negativePrompt) => update({ negativePrompt })} error={errorOf(errors, 'negativePrompt')} rows={1} />
       <ListField label="Seeds (rows)" values={cell.seeds} onChange={(seeds) => update({ seeds })} error={errorOf(errors, 'seeds')} hint="comma-separated" />
       <SelectField label="Sweep over" value={cell.axis} options={[{ value: 'guidance', label: 'guidance' }, { value: 'steps', label: 'steps' }]} onChange={(axis) => update({ axis, values: sweepValues(axis, defaults.base) })} />

@@ -92,6 +92,21 @@ describe('cells and the model', () => {
     await waitFor(() => expect(document.activeElement).toBe(within(c1).getByLabelText('Prompt')));
   });
 
+  it('counts tokens against the model, warns of a cut prompt and of unknown words, and offers its examples', async () => {
+    await open();
+    fireEvent.click(screen.getByRole('button', { name: '+ Prompt' }));
+    const c1 = cell(1);
+    // an empty prompt: the model's examples to start from
+    fireEvent.click(within(c1).getByRole('button', { name: 'a green star on a white background' }));
+    expect(within(c1).getByLabelText<HTMLTextAreaElement>('Prompt').value).toBe('a green star on a white background');
+    await waitFor(() => expect(within(c1).getByTestId('token-count').textContent).toBe('8 / 48 tokens'));
+    fireEvent.change(within(c1).getByLabelText('Prompt'), { target: { value: 'a r2d2 star' } });
+    await waitFor(() => expect(within(c1).getByText(/Words the model does not know/).textContent).toMatch(/r2d2\.$/));
+    fireEvent.change(within(c1).getByLabelText('Prompt'), { target: { value: Array.from({ length: 60 }, () => 'star').join(' ') } });
+    await waitFor(() => expect(within(c1).getByText(/The model reads only the first 48 tokens/)).toBeTruthy());
+    expect(within(c1).getByTestId('token-count').textContent).toBe('61 / 48 tokens');
+  });
+
   it('collapses the parameters after a run and opens images in a viewer that steps with the arrow keys', async () => {
     await open();
     fireEvent.click(screen.getByRole('button', { name: '+ Prompt' }));

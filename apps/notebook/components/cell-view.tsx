@@ -95,7 +95,7 @@ export function CellView(props: CellViewProps) {
     if (cell.kind === 'note') setEditingNote(false);
     else if (!active) run(false);
   };
-  const body = { update: edit, errors, defaults, diffs };
+  const body = { update: edit, errors, defaults, diffs, client: props.client };
 
   return (
     <section ref={root} className={`cell cell-${cell.kind} status-${status.status === "invalid" && errors.length === 0 ? "never-run" : status.status}`} aria-label={title} onKeyDown={onKeyDown} data-cell-id={cell.id}>

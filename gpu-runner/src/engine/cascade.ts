@@ -11,6 +11,7 @@ import { applyMark, encodePng, IMAGEN_FORMAT, jsonRequest, pngText, type ImagenP
 import { createNoisePrefetcher, PRNG_ID } from '../random/index.ts';
 import { createSession, ortVersion, type Device, type ModelSession } from '../runtime/ort.ts';
 import { createTextEncoder, type TextEncoderRuntime } from '../text/text-encoder.ts';
+import type { PromptInspection } from '../text/tokenizer.ts';
 import { loadTokenizer } from '../text/tokenizer.ts';
 import { GenerationAbortedError } from './errors.ts';
 import { planarToRgb8 } from './pixels.ts';
@@ -78,6 +79,8 @@ export interface Cascade {
   encode(prompts: string[]): Promise<TextEmbeddings>;
   /** classifier-free guidance's unconditional embeddings (manifest textEncoder.nullPrompt) */
   nullEmbeddings(): Promise<TextEmbeddings>;
+  /** token count, truncation and unknown words of a prompt, from the model's tokenizer (no encoder run) */
+  inspectPrompt(prompt: string): PromptInspection;
   generate(request: GenerateRequest, options?: GenerateOptions): Promise<GenerateResult>;
   /** one promise per item, settled independently (an aborted item rejects at once, the others go on) */
   generateBatch(items: readonly BatchItem[]): Promise<GenerateResult>[];
@@ -298,6 +301,7 @@ export async function createCascade(options: CascadeOptions): Promise<Cascade> {
     plan: (request) => planRequest(request, manifest),
     encode: (prompts) => textEncoder.encode(prompts),
     nullEmbeddings: () => textEncoder.nullEmbeddings(),
+    inspectPrompt: (prompt) => tokenizer.inspect(prompt),
     generate(request, options) {
       const [p] = generateBatch([{ request, ...(options ? { options } : {}) }]);
       if (!p) throw new Error('generateBatch returned nothing');

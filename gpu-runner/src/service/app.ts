@@ -50,6 +50,7 @@ export interface RunnerService {
 type Env = { Variables: { keyId: string; body: Uint8Array } };
 
 const EmbedBody = z.strictObject({ prompts: z.array(z.string().max(maxPromptChars)).min(1).max(64) });
+const TokenizeBody = z.strictObject({ prompt: z.string().max(maxPromptChars) });
 const publicPaths = new Set(['/v2/health/live', '/v2/health/ready']);
 
 function parseJson(bytes: Uint8Array): unknown {
@@ -143,6 +144,16 @@ export function createRunnerService(config: ServiceConfig, deps: { logger: Logge
       [encoderHeaders.sha256]: te.sha256,
       'x-imagen-embeddings-sha256': await sha256Hex(bytes),
     });
+  });
+
+  // The model's tokenizer on one prompt, for prompting help before a run: cheap
+  // (no encoder run), so it is served while the model warms up as well.
+  app.post('/v1/tokenize', (c) => {
+    const e = engine;
+    if (!e) throw new ApiError(503, 'not_ready', 'the model is still loading', { headers: { 'retry-after': '5' } });
+    const parsed = TokenizeBody.safeParse(parseJson(c.get('body')));
+    if (!parsed.success) throw fromZodError(parsed.error);
+    return c.json({ model: e.manifest.id, ...e.inspectPrompt(parsed.data.prompt) });
   });
 
   app.post('/v1/jobs', (c) => {

@@ -133,3 +133,16 @@ describe('imagen_runner_text_encoder_runs_total', () => {
     expect(await scrape()).toBe(3);
   });
 });
+
+describe('POST /v1/tokenize', () => {
+  it('is signed and answers the model tokenizer view of one prompt; a bad body names the field', async () => {
+    const { service, call } = createFakeService();
+    expect((await service.app.request('/v1/tokenize', { method: 'POST', body: '{"prompt":"x"}' })).status).toBe(401);
+    const res = await call('POST', '/v1/tokenize', { prompt: 'a red circle 4u' });
+    expect(res.status).toBe(200);
+    expect(await res.json()).toEqual({ model: fixtureManifest.id, tokens: 5, maxTokens: fixtureManifest.textEncoder.maxTokens, truncated: false, unknown: ['4u'] });
+    const bad = await call('POST', '/v1/tokenize', { prompt: 7 });
+    expect(bad.status).toBe(400);
+    expect(JSON.stringify(await bad.json())).toMatch(/prompt/);
+  });
+});

@@ -26,11 +26,43 @@ export interface TokenizedPrompts {
   lengths: number[];
 }
 
+/** What the model will make of a prompt, before anything runs (the notebook's prompting help). */
+export interface PromptInspection {
+  /** token count with special tokens, before truncation */
+  tokens: number;
+  maxTokens: number;
+  /** the encoder sees only the first maxTokens */
+  truncated: boolean;
+  /** words the tokenizer does not know: mapped to its unknown token, or spelled out a character at a time */
+  unknown: string[];
+}
+
 export interface PromptTokenizer {
   readonly maxTokens: number;
   readonly padId: number;
   readonly eosId: number | null;
   tokenize(prompts: readonly string[]): TokenizedPrompts;
+  inspect(prompt: string): PromptInspection;
+}
+
+const edgePunctuation = /^[^\p{L}\p{N}]+|[^\p{L}\p{N}]+$/gu;
+
+/**
+ * A word is unknown to the model when the tokenizer maps any of it to the unknown
+ * token, or, for words of three or more characters, has no piece for it longer
+ * than two characters (it spells the word out: the encoder never saw it whole).
+ * Large vocabularies split rare words into a few real sub-words, which this does
+ * not flag.
+ */
+export function unknownWords(prompt: string, pieces: (word: string) => string[], unkToken: string): string[] {
+  const out: string[] = [];
+  for (const raw of prompt.split(/\s+/)) {
+    const word = raw.replace(edgePunctuation, '');
+    if (word === '' || out.includes(word)) continue;
+    const ps = pieces(word).map((p) => p.replace(/^\u2581/, ''));
+    if (ps.includes(unkToken) || (word.length > 2 && ps.every((p) => p.length <= 2))) out.push(word);
+  }
+  return out;
 }
 
 type Config = Record<string, unknown>;
@@ -54,6 +86,7 @@ export async function loadTokenizer(tokenizerPath: string, maxTokens: number): P
   // T5: <pad> = 0 and </s> = 1; the ONNX contract pads with the pad id (0 for T5).
   const padId = idOf(tokenOf(config, 'pad_token')) ?? idOf('<pad>') ?? 0;
   const eosId = idOf(tokenOf(config, 'eos_token')) ?? idOf('</s>') ?? null;
+  const unkToken = tokenOf(config, 'unk_token') ?? '<unk>';
 
   return {
     maxTokens,
@@ -79,6 +112,10 @@ export async function loadTokenizer(tokenizerPath: string, maxTokens: number): P
         });
       });
       return { inputIds, attentionMask, batch: B, tokens: L, truncated, lengths };
+    },
+    inspect(prompt) {
+      const tokens = tok.encode(prompt).length;
+      return { tokens, maxTokens, truncated: tokens > maxTokens, unknown: unknownWords(prompt, (w) => tok.tokenize(w), unkToken) };
     },
   };
 }

@@ -45,6 +45,7 @@ interface RunnerState {
   mode: RunnerMode;
   embedCalls: number;
   embedPrompts: string[];
+  tokenizeCalls: number;
   jobs: Map<string, FakeJob>;
   jobBodies: Record<string, unknown>[];
   cancels: string[];
@@ -57,7 +58,7 @@ const runners = new Map<string, RunnerState>();
 function state(host: string): RunnerState {
   let s = runners.get(host);
   if (!s) {
-    s = { mode: 'ok', embedCalls: 0, embedPrompts: [], jobs: new Map(), jobBodies: [], cancels: [] };
+    s = { mode: 'ok', embedCalls: 0, embedPrompts: [], tokenizeCalls: 0, jobs: new Map(), jobBodies: [], cancels: [] };
     runners.set(host, s);
   }
   return s;
@@ -188,7 +189,7 @@ async function control(url: URL, request: Request): Promise<Response> {
   }
   if (url.pathname === '/__control/stats') {
     const s = state(host);
-    return json({ mode: s.mode, embedCalls: s.embedCalls, embedPrompts: s.embedPrompts, jobs: s.jobBodies, cancels: s.cancels });
+    return json({ mode: s.mode, embedCalls: s.embedCalls, embedPrompts: s.embedPrompts, tokenizeCalls: s.tokenizeCalls, jobs: s.jobBodies, cancels: s.cancels });
   }
   if (url.pathname === '/__control/a1111.png') {
     const rgb = new Uint8Array(8 * 8 * 3).fill(90);
@@ -215,6 +216,14 @@ export async function fakeRunner(request: Request): Promise<Response> {
     s.embedCalls++;
     s.embedPrompts.push(...prompts);
     return new Response(embed(prompts[0] ?? ''), { headers: { 'content-type': 'application/vnd.imagen-ts.embeddings' } });
+  }
+  if (path === '/v1/tokenize' && request.method === 'POST') {
+    // one token per word plus </s>; words with a digit stand for unknown ones
+    const { prompt } = JSON.parse(new TextDecoder().decode(body)) as { prompt: string };
+    s.tokenizeCalls++;
+    const words = prompt.split(/\s+/).filter((w) => w !== '');
+    const max = fakeModel.textEncoder.maxTokens;
+    return json({ model: fakeModel.id, tokens: words.length + 1, maxTokens: max, truncated: words.length + 1 > max, unknown: words.filter((w) => /\d/.test(w)) });
   }
   if (path === '/v1/jobs' && request.method === 'POST') {
     const b = JSON.parse(new TextDecoder().decode(body)) as Record<string, unknown>;

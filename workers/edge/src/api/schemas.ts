@@ -196,6 +196,24 @@ export const ModelInfo = z.object({
 });
 export type ModelInfo = z.infer<typeof ModelInfo>;
 
+export const TokenizeInput = z
+  .strictObject({
+    prompt: z.string().max(maxPromptChars).openapi({ example: 'a watercolor painting of a red circle' }),
+    model: z.string().min(1).max(200).optional().openapi({ description: 'a model id from GET /v1/models (default: any ready runner)' }),
+  })
+  .openapi('TokenizeInput');
+
+export const TokenizeResult = z
+  .object({
+    model: z.string(),
+    tokens: z.number().int().openapi({ description: 'token count with special tokens, before truncation' }),
+    maxTokens: z.number().int(),
+    truncated: z.boolean().openapi({ description: 'the encoder sees only the first maxTokens tokens' }),
+    unknown: z.array(z.string()).openapi({ description: 'words the tokenizer does not know (its unknown token, or spelled out)' }),
+  })
+  .openapi('TokenizeResult');
+export type TokenizeResult = z.infer<typeof TokenizeResult>;
+
 export const ModelList = z.object({ object: z.literal('list'), data: z.array(ModelInfo) }).openapi('ModelList');
 
 export const maxNotebookBytes = 1 << 20;

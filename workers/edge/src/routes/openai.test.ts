@@ -46,6 +46,7 @@ describe('discovery', () => {
         '/v1/models',
         '/v1/notebooks',
         '/v1/notebooks/{id}',
+        '/v1/tokenize',
       ].sort(),
     );
     expect(Object.keys(doc.paths['/v1/notebooks/{id}'] ?? {}).sort()).toEqual(['delete', 'get', 'put']);
