@@ -82,7 +82,7 @@ export function createFakeEdge(options: FakeEdgeOptions = {}) {
     if (headers.get('Authorization') !== 'Bearer test-key') return error(401, 'unauthorized', 'unknown or revoked API key');
     if (method === 'POST' && path === '/v1/tokenize') {
       // one token per word plus </s>; words with a digit stand for ones the tokenizer does not know
-      const { prompt } = JSON.parse(String(init.body)) as { prompt: string };
+      const { prompt } = (typeof init.body === 'string' ? JSON.parse(init.body) : { prompt: '' }) as { prompt: string };
       const words = prompt.split(/\s+/).filter((w) => w !== '');
       const maxTokens = options.models?.[0]?.textEncoder.maxTokens ?? 48;
       return json({ model: options.models?.[0]?.id ?? 'fake', tokens: words.length + 1, maxTokens, truncated: words.length + 1 > maxTokens, unknown: [...new Set(words.filter((w) => /\d/.test(w)))] });
