@@ -12,7 +12,7 @@ export default defineConfig({
         extends: true,
         test: {
           name: 'node',
-          include: ['gpu-runner/**/*.test.ts', 'models/**/*.test.ts', 'test/**/*.test.ts'],
+          include: ['packages/**/*.test.ts', 'gpu-runner/**/*.test.ts', 'models/**/*.test.ts', 'test/**/*.test.ts'],
         },
       },
       'workers/edge/vitest.config.ts',

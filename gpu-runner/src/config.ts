@@ -15,6 +15,8 @@ export interface RunnerConfig {
   /** true when modelDir is the default (models/embedded), so a missing model gets a hint */
   modelDirIsDefault: boolean;
   device: 'cpu' | 'cuda';
+  /** folder holding onnxruntime's CUDA provider libraries when npm did not install them (runtime/cuda-provider.ts) */
+  cudaProviderDir: string | undefined;
   threads: number | undefined;
   /** prompts whose embeddings the engine keeps (LRU); 0 = every prompt runs the text encoder */
   embeddingCacheSize: number;
@@ -72,6 +74,7 @@ const Env = z.object({
   RUNNER_HOST: z.string().min(1).default('127.0.0.1'),
   RUNNER_MODEL_DIR: z.string().min(1).optional(),
   RUNNER_DEVICE: z.enum(['cpu', 'cuda']).default('cpu'),
+  RUNNER_CUDA_PROVIDER_DIR: z.string().min(1, 'a folder holding libonnxruntime_providers_shared.so and libonnxruntime_providers_cuda.so').optional(),
   RUNNER_THREADS: int(1, 1024).optional(),
   RUNNER_EMBEDDING_CACHE: int(0, 100_000).default(32),
   RUNNER_QUEUE_LIMIT: int(1, 100_000).default(64),
@@ -125,6 +128,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): RunnerConfig {
     modelDir: e.RUNNER_MODEL_DIR ? resolvePath(e.RUNNER_MODEL_DIR, env) : resolve(repoRoot, 'models/embedded'),
     modelDirIsDefault: !e.RUNNER_MODEL_DIR,
     device: e.RUNNER_DEVICE,
+    cudaProviderDir: e.RUNNER_CUDA_PROVIDER_DIR ? resolvePath(e.RUNNER_CUDA_PROVIDER_DIR, env) : undefined,
     threads: e.RUNNER_THREADS,
     embeddingCacheSize: e.RUNNER_EMBEDDING_CACHE,
     queueLimit: e.RUNNER_QUEUE_LIMIT,
@@ -141,6 +145,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): RunnerConfig {
     metricsPublic: e.RUNNER_METRICS_PUBLIC,
     skipWarmup: e.RUNNER_SKIP_WARMUP,
   };
+}
+
+/**
+ * RUNNER_CUDA_PROVIDER_DIR alone, for the generate CLI (which needs no keys): the default of its
+ * --cuda-provider-dir, so one variable serves the runner, its container and the CLI.
+ */
+export function readCudaProviderDir(env: NodeJS.ProcessEnv = process.env): string | undefined {
+  const dir = env.RUNNER_CUDA_PROVIDER_DIR;
+  return dir ? resolvePath(dir, env) : undefined;
 }
 
 /** the configuration as it may be logged: key ids, never secrets */

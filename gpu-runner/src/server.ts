@@ -5,6 +5,7 @@ import type { AddressInfo } from 'node:net';
 import { serve } from '@hono/node-server';
 import { ConfigError, describeConfig, loadConfig } from './config.ts';
 import { ManifestError, loadManifest } from './manifest/load-manifest.ts';
+import { configureCuda } from './runtime/ort.ts';
 import { createRunnerService } from './service/app.ts';
 import type { ServiceEngine } from './service/engine-port.ts';
 import { createLifecycle } from './service/lifecycle.ts';
@@ -25,6 +26,7 @@ try {
 }
 
 const logger = createLogger({ logPrompts: config.logPrompts });
+configureCuda({ providerDir: config.cudaProviderDir });
 
 // Fail before listening when there is no model at all, with the fix in the message.
 try {

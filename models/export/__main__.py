@@ -12,51 +12,13 @@ import sys
 
 import torch
 
+from models.fixtures.make_tiny import make as make_tiny
 from models.nets.configs import EMBEDDED
-from models.nets.t5_encoder import T5Config, T5Encoder
-from models.nets.unet import EfficientUNet, UNetConfig
-from models.train.checkpoint import read as read_checkpoint
 
+from .embedded import EMBEDDED_DIR, load_embedded, training_summary
 from .manifest import TEXT_ENCODER_ONNX, build_manifest, stage_file, write_json
+from .check_onnx import main as check_main
 from .onnx_export import export_encoder, export_stage
-
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-EMBEDDED_DIR = os.path.join(ROOT, "models", "embedded")
-CHECKPOINTS = os.path.join(ROOT, "models", "checkpoints")
-STAGES = tuple(EMBEDDED["stages"])
-
-
-def _load(stage: str) -> dict:
-    path = os.path.join(CHECKPOINTS, stage, "ema.pt")
-    if not os.path.exists(path):
-        raise SystemExit(f"{path} is missing: train it with `python3 -m models.train --stage {stage} --minutes N`")
-    return read_checkpoint(path)
-
-
-def _weights(module: torch.nn.Module, state: dict) -> torch.nn.Module:
-    ref = module.state_dict()
-    module.load_state_dict({k: v.to(ref[k].dtype) for k, v in state["weights"].items()})
-    return module.eval()
-
-
-def load_embedded():
-    """(encoder, {stage: unet}) in fp32 from the committed fp16 EMA checkpoints."""
-    enc_state = _load("encoder")
-    enc = _weights(T5Encoder(T5Config(**enc_state["config"]["encoder"])), enc_state)
-    stages = {}
-    for name in STAGES:
-        st = _load(name)
-        stages[name] = _weights(EfficientUNet(UNetConfig.from_dict(st["config"]["unet"])), st)
-    return enc, stages
-
-
-def training_summary() -> dict:
-    out = {}
-    for name in ("encoder",) + STAGES:
-        p = _load(name)["progress"]
-        out[name] = {k: p.get(k) for k in ("step", "images", "seconds")}
-    return out
-
 
 # Prompts from the shapes world the model draws well (ShapesBench's "single"
 # category is its strongest; see MODEL_CARD.md), offered by the notebook.
@@ -87,7 +49,6 @@ def export_embedded(check: bool = True, timing_runs: int = 0) -> int:
     print(json.dumps({"wrote": EMBEDDED_DIR, "training": training_summary()}))
     if not check:
         return 0
-    from .check_onnx import main as check_main
     return check_main(["--model", "embedded", "--time", str(timing_runs)])
 
 
@@ -100,8 +61,8 @@ def main(argv=None) -> int:
     args = ap.parse_args(argv)
     torch.set_num_threads(args.threads)
     if args.model == "tiny":
-        from models.fixtures.make_tiny import main as make_tiny
-        return make_tiny([] if args.skip_check else ["--check"])
+        make_tiny()
+        return 0 if args.skip_check else check_main(["--model", "tiny"])
     return export_embedded(check=not args.skip_check, timing_runs=args.time)
 
 

@@ -17,6 +17,9 @@ import tempfile
 import numpy as np
 import torch
 
+from models.fixtures.make_tiny import FIXTURE_DIR, build_tiny
+
+from .embedded import EMBEDDED_DIR, load_embedded
 from .onnx_export import encoder_example, stage_example
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -99,11 +102,9 @@ def _verdict(name: str, ref: np.ndarray, out: np.ndarray, tol: float, ms) -> dic
 def load_cascade(model: str):
     """(encoder, {stage: unet}, folder) for a named cascade, weights as exported."""
     if model == "tiny":
-        from models.fixtures.make_tiny import FIXTURE_DIR, build_tiny
         enc, stages = build_tiny()
         return enc, stages, FIXTURE_DIR
     if model == "embedded":
-        from models.export.__main__ import EMBEDDED_DIR, load_embedded
         enc, stages = load_embedded()
         return enc, stages, EMBEDDED_DIR
     raise ValueError(f"--model must be 'tiny' or 'embedded', got {model!r}")

@@ -52,18 +52,25 @@ class ResBlock(nn.Module):
         return h + self.skip(x)
 
 
-def _attend(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, bias: torch.Tensor = None) -> torch.Tensor:
-    """q [B, h, N, d], k/v [B, h, M, d], bias broadcastable to [B, h, N, M]."""
-    w = torch.matmul(q, k.transpose(-1, -2)) * (q.shape[-1] ** -0.5)
+def _attend(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, bias: torch.Tensor = None,
+            matmul_nt=None) -> torch.Tensor:
+    """q [B, h, N, d], k/v [B, h, M, d], bias broadcastable to [B, h, N, M].
+    `matmul_nt(a, b)` = a @ b^T, when given (onednn.route_matmuls sets it for CPU training)."""
+    if matmul_nt is None:
+        w = torch.matmul(q, k.transpose(-1, -2)) * (q.shape[-1] ** -0.5)
+    else:
+        w = matmul_nt(q, k) * (q.shape[-1] ** -0.5)
     if bias is not None:
         w = w + bias
-    return torch.matmul(torch.softmax(w, dim=-1), v)
+    a = torch.softmax(w, dim=-1)
+    return torch.matmul(a, v) if matmul_nt is None else matmul_nt(a, v.transpose(-1, -2))
 
 
 class SelfAttention(nn.Module):
     def __init__(self, ch: int, head_dim: int, groups: int):
         super().__init__()
         self.heads = max(1, ch // head_dim)
+        self.matmul_nt = None  # see _attend
         self.norm = norm(ch, groups)
         self.qkv = nn.Conv2d(ch, 3 * ch, 1)
         self.proj = zero_(nn.Conv2d(ch, ch, 1))
@@ -72,7 +79,7 @@ class SelfAttention(nn.Module):
         b, c, hgt, wid = x.shape
         qkv = self.qkv(self.norm(x)).reshape(b, 3, self.heads, c // self.heads, hgt * wid)
         q, k, v = (qkv[:, i].transpose(-1, -2) for i in range(3))
-        out = _attend(q, k, v).transpose(-1, -2).reshape(b, c, hgt, wid)
+        out = _attend(q, k, v, None, self.matmul_nt).transpose(-1, -2).reshape(b, c, hgt, wid)
         return x + self.proj(out)
 
 
@@ -82,6 +89,7 @@ class CrossAttention(nn.Module):
     def __init__(self, ch: int, text_dim: int, head_dim: int, groups: int):
         super().__init__()
         self.heads = max(1, ch // head_dim)
+        self.matmul_nt = None  # see _attend
         self.norm = norm(ch, groups)
         self.text_norm = nn.LayerNorm(text_dim)
         self.q = nn.Conv2d(ch, ch, 1)
@@ -100,7 +108,7 @@ class CrossAttention(nn.Module):
         k, v = kv.chunk(2, dim=-1)
         k = k.reshape(b, -1, self.heads, hd).transpose(1, 2)
         v = v.reshape(b, -1, self.heads, hd).transpose(1, 2)
-        out = _attend(q, k, v, text_bias).transpose(-1, -2).reshape(b, c, hgt, wid)
+        out = _attend(q, k, v, text_bias, self.matmul_nt).transpose(-1, -2).reshape(b, c, hgt, wid)
         return x + self.proj(out)
 
 

@@ -57,6 +57,7 @@ class _Layer(nn.Module):
         super().__init__()
         d = cfg.d_model
         self.heads = cfg.num_heads
+        self.matmul_nt = None  # a @ b^T through oneDNN when set (models/nets/onednn.py), else torch.matmul
         self.norm1 = RMSNorm(d)
         self.qkv = nn.Linear(d, 3 * d, bias=False)
         self.o = nn.Linear(d, d, bias=False)
@@ -69,8 +70,13 @@ class _Layer(nn.Module):
         hd = d // self.heads
         qkv = self.qkv(self.norm1(x)).reshape(b, l, 3, self.heads, hd).permute(2, 0, 3, 1, 4)
         q, k, v = qkv[0], qkv[1], qkv[2]
-        w = torch.matmul(q, k.transpose(-1, -2)) * (hd ** -0.5) + bias
-        a = torch.matmul(torch.softmax(w, dim=-1), v).transpose(1, 2).reshape(b, l, d)
+        if self.matmul_nt is None:
+            w = torch.matmul(q, k.transpose(-1, -2)) * (hd ** -0.5) + bias
+            a = torch.matmul(torch.softmax(w, dim=-1), v)
+        else:
+            w = self.matmul_nt(q, k) * (hd ** -0.5) + bias
+            a = self.matmul_nt(torch.softmax(w, dim=-1), v.transpose(-1, -2))
+        a = a.transpose(1, 2).reshape(b, l, d)
         x = x + self.o(a)
         gate, lin = self.wi(self.norm2(x)).chunk(2, dim=-1)
         return x + self.wo(F.gelu(gate) * lin)

@@ -1,5 +1,5 @@
 """python3 -m models.train --stage encoder|base64|sr256|sr1024 --minutes N [--threads K] [--device cpu|cuda]
-       [--workers K] [--batch N] [--lr X] [--save-minutes M] [--anneal] [--steps N] [--joint-encoder [--encoder-lr X]]
+       [--workers K] [--batch N] [--lr X] [--save-minutes M] [--sample-minutes M] [--anneal] [--steps N] [--joint-encoder [--encoder-lr X]]
 
 Resumes from models/.cache/checkpoints/<stage>/state.pt (or the committed
 models/checkpoints/<stage>/ema.pt); logs to stdout; sample grids go to models/runs/.
@@ -27,6 +27,8 @@ def main(argv=None) -> int:
     ap.add_argument("--workers", type=int, default=0, help="processes rendering training data (0: in the trainer)")
     ap.add_argument("--lr", type=float, default=0.0, help="override the stage's learning rate (> 0)")
     ap.add_argument("--save-minutes", type=float, default=4.0, help="checkpoint interval (> 0)")
+    ap.add_argument("--sample-minutes", type=float, default=10.0,
+                    help="interval between sample grids in models/runs/ (0: none; a grid costs minutes on a busy CPU)")
     ap.add_argument("--anneal", action="store_true", help="cosine-decay the learning rate over --minutes")
     ap.add_argument("--steps", type=int, default=0, help="stop after N optimizer steps of this run (0: --minutes only)")
     ap.add_argument("--joint-encoder", action="store_true",
@@ -53,6 +55,8 @@ def main(argv=None) -> int:
         ap.error("--joint-encoder: only the base64 stage trains the encoder jointly")
     if args.lr < 0 or args.save_minutes <= 0:
         ap.error("--lr must be > 0 and --save-minutes > 0")
+    if args.sample_minutes < 0:
+        ap.error(f"--sample-minutes: {args.sample_minutes} must be >= 0")
     if args.device == "cuda" and not torch.cuda.is_available():
         ap.error("--device cuda: no CUDA device is available")
     torch.set_num_threads(args.threads)
@@ -67,7 +71,7 @@ def main(argv=None) -> int:
     else:
         from .stage import train_stage
         train_stage(stage, args.minutes, args.device, batch=args.batch or None, log=log, workers=args.workers,
-                    lr=args.lr or None, save_minutes=args.save_minutes, anneal=args.anneal, steps=args.steps,
+                    lr=args.lr or None, save_minutes=args.save_minutes, sample_minutes=args.sample_minutes, anneal=args.anneal, steps=args.steps,
                     joint_encoder=args.joint_encoder, encoder_lr=args.encoder_lr or None)
     return 0
 

@@ -50,7 +50,8 @@ def loss_weight(diffusion: Diffusion, prediction: str, t: torch.Tensor) -> torch
 
 class StageTrainer:
     def __init__(self, stage: str, device: str, log: Logger, batch: int = None, lr: float = None,
-                 joint_encoder: bool = False, encoder_lr: float = None):
+                 joint_encoder: bool = False, encoder_lr: float = None, onednn: bool = None,
+                 unet_cfg: UNetConfig = None):
         self.stage, self.device, self.log = stage, device, log
         self.spec = EMBEDDED["stages"][stage]
         self.hp = dict(HPARAMS[stage], **({"batch": batch} if batch else {}), **({"lr": lr} if lr else {}))
@@ -63,8 +64,9 @@ class StageTrainer:
         if joint_encoder and self.sr:
             raise SystemExit("--joint-encoder trains the encoder with the base stage only (SR stages read it frozen)")
         self.diffusion = Diffusion(self.spec["schedule"], device)
-        state = checkpoint.load(stage)
-        cfg = UNetConfig.from_dict(state["config"]["unet"]) if state else self.spec["unet"]
+        # unet_cfg: an untrained variant of the stage's design (the training benchmark's levers), from scratch
+        state = checkpoint.load(stage) if unet_cfg is None else None
+        cfg = unet_cfg or (UNetConfig.from_dict(state["config"]["unet"]) if state else self.spec["unet"])
         self.unet = EfficientUNet(cfg).to(device)
         self.ema = checkpoint.EMA(self.unet, 0.999)
         self.enc_ema = self._thaw_encoder() if joint_encoder else None
@@ -93,19 +95,28 @@ class StageTrainer:
                 self.ema.updates = 10_000
             self.progress = state["progress"]
             log(f"resumed at step {self.progress['step']} ({'full state' if state['full'] else 'fp16 EMA only'})")
-        log(f"{count_params(self.unet) / 1e6:.2f} M params, hparams {self.hp}")
+        # Debian's torch 1.13 runs linears and attention matmuls on a generic reference BLAS; on the CPU they go
+        # through oneDNN instead (models/nets/onednn.py; the same numbers to float rounding, ~25x faster GEMMs).
+        self.onednn = (device == "cpu") if onednn is None else onednn
+        if self.onednn:
+            from models.nets import onednn as fast
+            for m in (self.unet, self.ema.model, self.encoder) + ((self.enc_ema.model,) if self.enc_ema else ()):
+                fast.route_matmuls(m)
+        log(f"{count_params(self.unet) / 1e6:.2f} M params, hparams {self.hp}, oneDNN matmuls {'on' if self.onednn else 'off'}")
         self.rng = np.random.default_rng(self.progress["step"] + 17)
         # Noise is drawn where it is used: a CPU-drawn [256, 3, 64, 64] batch would cost more than a GPU step.
         self.gen = torch.Generator(device=device).manual_seed(self.progress["step"] + 29)
 
     def _thaw_encoder(self) -> checkpoint.EMA:
         live = checkpoint.load("encoder")
+        if live is None:  # load_frozen_encoder refuses first; checked here too, before anything reads it
+            raise SystemExit("no text encoder checkpoint: run `python3 -m models.train --stage encoder` first")
         self.enc_progress = live["progress"]  # the pre-training's, kept in the checkpoints this run writes
         for p in self.encoder.parameters():
             p.requires_grad_(True)
         ema = checkpoint.EMA(self.encoder, 0.999)
         ema.updates = 10_000  # the pre-trained weights are already an average: no EMA warm-up
-        if live and live["full"] and live.get("model") is not None and live.get("ema") is not None:
+        if live["full"] and live.get("model") is not None and live.get("ema") is not None:
             self.encoder.load_state_dict(live["model"])
             ema.model.load_state_dict(live["ema"])
             ema.updates = live["ema_updates"]
@@ -250,7 +261,7 @@ def train_stage(stage: str, minutes: float, device: str, batch: int = None, save
             tr.save(stream, time.time() - seg_start)
             tr.progress["seconds"] += time.time() - seg_start
             seg_start = last_save = time.time()
-        if time.time() - last_sample > (sample_minutes if not tr.sr else 2 * sample_minutes) * 60:
+        if sample_minutes and time.time() - last_sample > (sample_minutes if not tr.sr else 2 * sample_minutes) * 60:
             tr.sample_grid()
             last_sample = time.time()
     tr.save(stream, time.time() - seg_start)

@@ -5,7 +5,8 @@ import numpy as np
 from .caption import CAPTION_DROP, caption, parse_caption
 from .layout import LayoutError, check_scene, layout
 from .render import box_downsample, render, render_multi
-from .spec import SpecError, normalize_spec, sample_spec, signature
+from .sample import sample_spec
+from .spec import SpecError, normalize_spec, signature
 
 __all__ = [
     "CAPTION_DROP",

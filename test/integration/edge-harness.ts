@@ -8,7 +8,7 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:
 import { createServer } from 'node:net';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { signRequest } from '../../gpu-runner/src/service/signing.ts';
+import { signRequest } from '@imagen-ts/protocol';
 import { generateApiKey, insertKeySql, type Scope } from '../../workers/edge/src/keys.ts';
 
 export const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../..');

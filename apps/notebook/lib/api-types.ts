@@ -1,6 +1,7 @@
-// The edge API's shapes, taken from the edge itself (workers/edge/src/api/
-// schemas.ts via @imagen-ts/edge/client): the same zod schemas the worker
-// validates with validate what the notebook receives.
+// The edge API's shapes, from the wire protocol (packages/protocol, re-exported by
+// @imagen-ts/edge/client): the same zod schemas the worker validates with
+// validate what the notebook receives.
+import { terminalStatuses as protocolTerminalStatuses, type JobProgressEvent, type JobStatus } from '@imagen-ts/protocol';
 import type { Job, JobImage } from '@imagen-ts/edge/client';
 
 export {
@@ -15,17 +16,12 @@ export {
 } from '@imagen-ts/edge/client';
 export type { GenerationRequest, ImageMeta, InspectResult, Job, JobImage, ModelInfo, Notebook, TokenizeResult, UpscaleRequest } from '@imagen-ts/edge/client';
 
-export type JobStatus = Job['status'];
-export const terminalStatuses: readonly JobStatus[] = ['succeeded', 'failed', 'canceled'];
+export type { JobStatus };
+export const terminalStatuses: readonly JobStatus[] = protocolTerminalStatuses;
 export type NotebookSummary = { id: string; title: string; version: number; etag: string; createdAt: string; updatedAt: string };
 
-export interface ProgressEvent {
-  stage: string;
-  step: number;
-  total: number;
-  /** a data: URL of the current predicted image */
-  preview?: string;
-}
+/** a job's `progress` event (the preview is a data: URL of the current predicted image) */
+export type ProgressEvent = JobProgressEvent;
 
 /** What the notebook takes from a job's event stream. */
 export type JobEvent =

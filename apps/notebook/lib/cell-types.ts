@@ -1,7 +1,9 @@
 // The notebook's data model. Everything here is plain JSON: it is what autosave
 // sends to the edge and what export/import writes, so it stays serialisable.
-export const samplers = ['ddpm', 'ddim', 'dpmpp-2m'] as const;
-export type Sampler = (typeof samplers)[number];
+import { LIMITS, samplerNames, type SamplerName } from '@imagen-ts/protocol';
+
+export const samplers = samplerNames;
+export type Sampler = SamplerName;
 
 export const upscaleSizes = [256, 1024] as const;
 export type UpscaleSize = (typeof upscaleSizes)[number];
@@ -116,15 +118,15 @@ export interface NotebookDoc {
 }
 
 export const limits = {
-  seedMax: 0xffff_ffff,
-  nMax: 8,
-  stepsMax: 1000,
-  // the edge's bounds; the runner checks noise augmentation against the stage's schedule
-  guidanceMax: 50,
-  noiseAugmentationMax: 100_000,
+  // the protocol's bounds; the runner checks noise augmentation against the stage's schedule
+  seedMax: LIMITS.seed[1],
+  nMax: LIMITS.n[1],
+  stepsMax: LIMITS.steps[1],
+  guidanceMax: LIMITS.guidance[1],
+  noiseAugmentationMax: LIMITS.noiseAugmentation[1],
   sweepAxisMax: 16,
   sweepPointsMax: 64,
-  promptMaxChars: 2000,
+  promptMaxChars: LIMITS.promptChars,
 } as const;
 
 /** What a new cell starts from: the model's defaults per stage (lib/model-defaults.ts). */

@@ -40,8 +40,8 @@ describe('edge client', () => {
   });
 
   it('maps SSE messages to job events', () => {
-    expect(toJobEvent('progress', '{"stage":"sr256","stageIndex":1,"step":3,"totalSteps":10,"preview":"data:image/png;base64,AA"}')).toEqual({
-      type: 'progress', stage: 'sr256', step: 3, total: 10, preview: 'data:image/png;base64,AA',
+    expect(toJobEvent('progress', '{"stage":"sr256","stageIndex":1,"step":3,"total":10,"preview":"data:image/png;base64,AA"}')).toEqual({
+      type: 'progress', stage: 'sr256', stageIndex: 1, step: 3, total: 10, preview: 'data:image/png;base64,AA',
     });
     expect(toJobEvent('progress', '{"step":"x"}')).toBeUndefined();
     const job = { id: 'job_1', kind: 'generation', status: 'failed', createdAt: 'a', updatedAt: 'b', model: 'm', seed: 1, n: 1, size: 64, parentImageId: null, attempts: 1, progress: null, images: [], error: { code: 'x', message: 'boom' }, embeddingCache: null };

@@ -2,6 +2,7 @@
 // (hc<AppType>). Every response is validated with the edge's own schemas;
 // every failure becomes an EdgeError carrying the edge's code and message.
 import { createEdgeClient as createTypedClient } from '@imagen-ts/edge/client';
+import { JobProgressEvent } from '@imagen-ts/protocol';
 import type { z } from 'zod';
 import type { GenerationRequest, ImageMeta, InspectResult, Job, JobEvent, ModelInfo, Notebook, NotebookSummary, TokenizeResult, UpscaleRequest } from './api-types.ts';
 import { errorBodySchema, imageMetaSchema, inspectResultSchema, jobSchema, modelListSchema, notebookListSchema, notebookSchema, tokenizeResultSchema } from './api-types.ts';
@@ -203,9 +204,8 @@ export function toJobEvent(event: string, data: string): JobEvent | undefined {
       return r.success ? { type: 'state', job: r.data } : undefined;
     }
     case 'progress': {
-      const p = payload as { stage?: unknown; step?: unknown; totalSteps?: unknown; preview?: unknown } | undefined;
-      if (typeof p?.stage !== 'string' || typeof p.step !== 'number' || typeof p.totalSteps !== 'number') return undefined;
-      return { type: 'progress', stage: p.stage, step: p.step, total: p.totalSteps, ...(typeof p.preview === 'string' ? { preview: p.preview } : {}) };
+      const p = JobProgressEvent.safeParse(payload);
+      return p.success ? { type: 'progress', ...p.data } : undefined;
     }
     case 'retry':
       return { type: 'retry' };

@@ -1,11 +1,10 @@
 // Parameters as text (the "copy parameters" button) and back from a PNG's
 // metadata (drop a PNG to recreate its cell). The text follows AUTOMATIC1111's
 // `parameters` layout so either tool can read the other's.
+import { a1111SamplerNames as a1111Sampler } from '@imagen-ts/protocol';
 import type { InspectResult } from './api-types.ts';
 import type { Cell, CellDefaults, OutputImage, PromptCell, Sampler } from './cell-types.ts';
 import { baseSize, builtinDefaults, createCell, limits, samplers } from './cell-types.ts';
-
-const a1111Sampler: Record<Sampler, string> = { ddpm: 'DDPM', ddim: 'DDIM', 'dpmpp-2m': 'DPM++ 2M' };
 
 /** The parameters of one output image, A1111 style, from what is stored with the image. */
 export function formatParameters(image: OutputImage): string {

@@ -3,8 +3,7 @@
 // allowed values (the caller prints it as one line, never a stack trace).
 import { Command, CommanderError, Option } from 'commander';
 import { z } from 'zod';
-import { LIMITS } from '../engine/validate.ts';
-import { samplerNames, type SamplerName } from '../manifest/schema.ts';
+import { LIMITS, samplerNames, type SamplerName } from '@imagen-ts/protocol';
 
 export class UsageError extends Error {
   /** the flag at fault, e.g. "--size" */
@@ -41,6 +40,8 @@ export interface GenerateArgs {
   noiseAug?: number;
   model?: string;
   device: 'cpu' | 'cuda';
+  /** folder with onnxruntime's CUDA provider libraries (default: RUNNER_CUDA_PROVIDER_DIR) */
+  cudaProviderDir?: string;
   threads?: number;
   mark: boolean;
   json: boolean;
@@ -104,6 +105,7 @@ const RawArgs = z.object({
   noiseAug: intIn(0, 100_000).optional(),
   model: z.string().min(1, 'must be a directory').optional(),
   device: z.enum(['cpu', 'cuda'], 'must be one of cpu, cuda').default('cpu'),
+  cudaProviderDir: z.string().min(1, 'must be a directory').optional(),
   threads: intIn(1, 1024).optional(),
   mark: z.boolean().default(true),
   json: z.boolean().default(false),
@@ -125,6 +127,7 @@ const FLAGS: Record<string, string> = {
   noiseAug: '--noise-aug',
   model: '--model',
   device: '--device',
+  cudaProviderDir: '--cuda-provider-dir',
   threads: '--threads',
 };
 
@@ -137,7 +140,7 @@ export function buildCommand(): Command {
     .option('--n <count>', `number of images, 1..${MAX_N}; with n > 1 files are named <out>-0.png, <out>-1.png, …`)
     .option('--size <px>', "output resolution: one of the model's stage resolutions (default: the last stage)")
     .option('--out <file.png>', 'output file', 'out.png')
-    .option('--steps <count>', 'denoising steps for every stage that runs, 1..1000 (default: each stage\'s manifest default)')
+    .option('--steps <count>', `denoising steps for every stage that runs, ${STEPS_MIN}..${STEPS_MAX} (default: each stage's manifest default)`)
     .option('--stage-steps <list>', 'per-stage steps, e.g. base64=20,sr256=10 (overrides --steps)')
     .addOption(new Option('--sampler <name>', 'sampler for every stage').choices(samplerNames))
     .option('--guidance <w>', 'classifier-free guidance weight for every stage, 0..50 (1 = no guidance)')
@@ -145,6 +148,7 @@ export function buildCommand(): Command {
     .option('--noise-aug <t>', 'noise-augmentation timestep of the low-res input for every super-resolution stage')
     .option('--model <dir>', 'model folder with manifest.json (default: models/embedded)')
     .addOption(new Option('--device <device>', 'execution provider').choices(['cpu', 'cuda']).default('cpu'))
+    .option('--cuda-provider-dir <dir>', 'with --device cuda: folder holding libonnxruntime_providers_{shared,cuda}.so of the same onnxruntime version (default: $RUNNER_CUDA_PROVIDER_DIR)')
     .option('--threads <count>', 'intra-op threads for onnxruntime (default: onnxruntime decides)')
     .option('--no-mark', 'leave out the visible provenance mark on images ≥ 256 px')
     .option('--json', 'print one JSON line on stdout: files, seeds, sha256s, timings, fingerprint')
@@ -194,5 +198,6 @@ export function parseGenerateArgs(argv: readonly string[], command: Command = bu
   if (a.noiseAug !== undefined) out.noiseAug = a.noiseAug;
   if (a.model !== undefined) out.model = a.model;
   if (a.threads !== undefined) out.threads = a.threads;
+  if (a.cudaProviderDir !== undefined) out.cudaProviderDir = a.cudaProviderDir;
   return out;
 }

@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { markBox } from '../png/mark.ts';
 import { decodePngRgb } from '../png/png.ts';
-import { readPngMetadata } from '../png/metadata.ts';
+import { readPngMetadata } from '@imagen-ts/protocol';
 
 const root = resolve(fileURLToPath(new URL('.', import.meta.url)), '../../..');
 const cli = join(root, 'gpu-runner/src/cli/generate.ts');
@@ -52,6 +52,7 @@ describe('generate CLI: bad input', () => {
     ['missing model dir', '--model', ['--prompt', 'x', '--model', join(work, 'nope')], /no such directory/],
     ['sha256 mismatch', '--model', ['--prompt', 'x', '--model', tampered], /sha256 mismatch.*base64\.onnx/],
     ['invalid manifest', '--model', ['--prompt', 'x', '--model', broken], /schemaVersion/],
+    ['cuda provider dir missing', '--device', ['--prompt', 'x', '--size', '64', '--device', 'cuda', '--cuda-provider-dir', join(work, 'no-capi'), ...base], /no-capi \(--cuda-provider-dir \/ RUNNER_CUDA_PROVIDER_DIR\) does not exist/],
   ])('%s → non-zero exit, one line naming %s', (_name, field, args, allowed?: RegExp) => {
     const r = run(args);
     expect(r.code).not.toBe(0);
@@ -74,7 +75,7 @@ describe('generate CLI: bad input', () => {
 });
 
 describe('generate CLI: images from the fixture cascade', () => {
-  it('writes a 1024 px PNG with metadata; same arguments give the same bytes, another seed other bytes', () => {
+  it('writes a 1024 px PNG with metadata; same arguments give the same bytes, another seed other bytes', async () => {
     const args = ['--prompt', 'a red circle', '--negative-prompt', 'blurry', '--seed', '42', '--size', '1024', ...base, '--json'];
     const a = run([...args, '--out', 'a.png']);
     expect(a.code, a.stderr).toBe(0);
@@ -91,7 +92,7 @@ describe('generate CLI: images from the fixture cascade', () => {
     const png = readFileSync(join(work, 'a.png'));
     const img = decodePngRgb(png);
     expect([img.width, img.height]).toEqual([1024, 1024]);
-    const meta = readPngMetadata(png);
+    const meta = await readPngMetadata(png);
     expect(meta.parameters).toMatchObject({ prompt: 'a red circle', negativePrompt: 'blurry', seed: 42, width: 1024, height: 1024, model: 'imagen-ts-tiny-fixture' });
     expect(meta.imagen?.request).toMatchObject({ prompt: 'a red circle', seed: 42, size: 1024 });
     expect(meta.imagen?.stages.map((s) => s.name)).toEqual(['base64', 'sr256', 'sr1024']);
@@ -105,14 +106,14 @@ describe('generate CLI: images from the fixture cascade', () => {
     expect(sha(join(work, 'c.png'))).not.toBe(sha(join(work, 'a.png')));
   }, 300_000);
 
-  it('--n 2 writes out-0.png and out-1.png with seeds s and s+1; --no-mark and --steps apply', () => {
+  it('--n 2 writes out-0.png and out-1.png with seeds s and s+1; --no-mark and --steps apply', async () => {
     const r = run(['--prompt', 'кот в шляпе', '--seed', '7', '--n', '2', '--size', '256', '--steps', '2', '--no-mark', '--out', 'multi/out.png', ...base, '--json']);
     expect(r.code, r.stderr).toBe(0);
     const s = JSON.parse(r.stdout) as { files: string[]; seeds: number[] };
     expect(s.files).toEqual([join(work, 'multi/out-0.png'), join(work, 'multi/out-1.png')]);
     expect(s.seeds).toEqual([7, 8]);
     for (const f of s.files) expect(existsSync(f)).toBe(true);
-    const meta = readPngMetadata(readFileSync(s.files[1] ?? ''));
+    const meta = await readPngMetadata(readFileSync(s.files[1] ?? ''));
     expect(meta.parameters).toMatchObject({ prompt: 'кот в шляпе', seed: 8, steps: 2 });
     expect(meta.imagen?.request.mark).toBe(false);
     expect(meta.imagen?.stages.every((st) => st.steps === 2)).toBe(true);

@@ -11,6 +11,7 @@ import { fileURLToPath } from 'node:url';
 import cliProgress from 'cli-progress';
 import { RequestError } from '../engine/errors.ts';
 import type { GenerateRequest, GenerateResult, ProgressEvent, StageParams } from '../engine/types.ts';
+import { readCudaProviderDir } from '../config.ts';
 import { loadManifest, ManifestError } from '../manifest/load-manifest.ts';
 import type { Manifest } from '../manifest/schema.ts';
 import { HelpShown, parseGenerateArgs, UsageError, type GenerateArgs } from './args.ts';
@@ -150,6 +151,8 @@ export async function runGenerate(args: GenerateArgs): Promise<CliSummary> {
   const request = buildRequest(args, manifest, seed);
   // imported late so bad input is reported without loading onnxruntime
   const { createCascade } = await import('../engine/cascade.ts');
+  const { configureCuda } = await import('../runtime/ort.ts');
+  configureCuda({ providerDir: args.cudaProviderDir ?? readCudaProviderDir() });
   const cascade = await createCascade({ modelDir, device: args.device, ...(args.threads === undefined ? {} : { threads: args.threads }) });
   const loadMs = performance.now() - t0;
   const progress = createProgress(args.n);

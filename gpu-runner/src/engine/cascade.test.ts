@@ -47,7 +47,7 @@ describe('cascade on the fixture', () => {
     expect([im.width, im.height, im.rgb.length, im.seed]).toEqual([1024, 1024, 1024 * 1024 * 3, 3]);
     expect(im.sha256).toBe(createHash('sha256').update(im.rgb).digest('hex'));
     expect(same(decodePngRgb(im.png).rgb, im.rgb)).toBe(true);
-    const meta = readPngMetadata(im.png);
+    const meta = await readPngMetadata(im.png);
     // guidance and sr1024's steps are the manifest's defaults
     expect(meta.imagen?.stages.map((s) => [s.name, s.resolution, s.steps, s.guidance])).toEqual([
       ['base64', 64, 4, 4],
@@ -112,7 +112,7 @@ describe('cascade on the fixture', () => {
     expect(same(img(two, 1).rgb, img(one).rgb)).toBe(true);
     expect(same(img(two, 0).rgb, img(two, 1).rgb)).toBe(false);
     // the PNG records each image's own seed
-    expect(readPngMetadata(img(two, 1).png).imagen?.image).toMatchObject({ index: 1, seed: 10 });
+    expect((await readPngMetadata(img(two, 1).png)).imagen?.image).toMatchObject({ index: 1, seed: 10 });
   });
 
   it('gives byte-identical images from precomputed embeddings and from the prompt', async () => {
@@ -212,7 +212,7 @@ describe('cascade on the fixture', () => {
     const [up, made] = await callsDuring(() => cascade.generate(req({ init, seed: 31 })));
     expect(new Set(made.map((c) => c.stage))).toEqual(new Set(['sr256']));
     expect([img(up).width, img(up).height]).toEqual([256, 256]);
-    expect(readPngMetadata(img(up).png).imagen?.request.init).toEqual({ width: 64, height: 64, fromStage: 'sr256' });
+    expect((await readPngMetadata(img(up).png)).imagen?.request.init).toEqual({ width: 64, height: 64, fromStage: 'sr256' });
     const again = await cascade.generate(req({ init, seed: 31 }));
     expect(img(again).sha256).toBe(img(up).sha256);
     const otherInit = await cascade.generate(req({ init: { ...init, image: low.rgb.map((v) => 255 - v) }, seed: 31 }));

@@ -4,6 +4,7 @@
 // lets compatible ones (same planRequest().batchKey) share every ONNX call.
 // Runs are serialized: one group at a time owns the sessions and the cores.
 import { createHash } from 'node:crypto';
+import type { PromptInspection } from '@imagen-ts/protocol';
 import pkg from '../../package.json' with { type: 'json' };
 import { loadManifest, type LoadedManifest } from '../manifest/load-manifest.ts';
 import type { Manifest } from '../manifest/schema.ts';
@@ -11,7 +12,6 @@ import { applyMark, encodePng, IMAGEN_FORMAT, jsonRequest, pngText, type ImagenP
 import { createNoisePrefetcher, PRNG_ID } from '../random/index.ts';
 import { createSession, ortVersion, type Device, type ModelSession } from '../runtime/ort.ts';
 import { createTextEncoder, type TextEncoderRuntime } from '../text/text-encoder.ts';
-import type { PromptInspection } from '../text/tokenizer.ts';
 import { loadTokenizer } from '../text/tokenizer.ts';
 import { GenerationAbortedError } from './errors.ts';
 import { planarToRgb8 } from './pixels.ts';

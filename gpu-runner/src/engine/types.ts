@@ -1,28 +1,10 @@
 // The engine's public contract: what a caller (CLI, runner service, bench, eval)
 // asks for, and what it gets back. Implemented by createCascade() in ./cascade.ts.
-import type { SamplerName } from '../manifest/schema.ts';
+import type { RuntimeFingerprint, StageParams, TextEmbeddings } from '@imagen-ts/protocol';
 
-/** Token embeddings of a batch of prompts, as the text encoder produced them. */
-export interface TextEmbeddings {
-  /** float32 [B, L, D] */
-  hiddenStates: Float32Array;
-  /** int64 as BigInt64Array [B, L], 1 = real token */
-  attentionMask: BigInt64Array;
-  batch: number;
-  tokens: number;
-  hidden: number;
-  /** per prompt: was it cut to maxTokens? */
-  truncated: boolean[];
-}
-
-/** Per-stage overrides; anything missing comes from the manifest's stage defaults. */
-export interface StageParams {
-  steps?: number;
-  sampler?: SamplerName;
-  guidance?: number;
-  /** SR stages: noise-augmentation level (timestep of the augmentation schedule) */
-  noiseAugmentation?: number;
-}
+// What crosses the wire (embeddings, per-stage settings, the runtime fingerprint in
+// PNGs and job views) is the protocol's; the engine takes those types as they are.
+export type { RuntimeFingerprint, StageParams, TextEmbeddings } from '@imagen-ts/protocol';
 
 export interface GenerateRequest {
   /** the prompt; ignored when `embeddings` is given */
@@ -65,16 +47,6 @@ export interface GeneratedImage {
   png: Uint8Array;
   /** sha256 (hex) of `rgb`, the pixels with the mark: stable when only the PNG metadata changes */
   sha256: string;
-}
-
-export interface RuntimeFingerprint {
-  engineVersion: string;
-  ortVersion: string;
-  provider: 'cpu' | 'cuda';
-  modelId: string;
-  textEncoderSha256: string;
-  stageSha256: Record<string, string>;
-  prng: string;
 }
 
 export interface GenerateResult {

@@ -1,11 +1,12 @@
 // GenerateRequest → a checked plan: which stages run and with what settings.
 // Every error names the field and the allowed values.
 import { z } from 'zod';
-import { samplerNames, type Manifest, type SamplerName, type Stage } from '../manifest/schema.ts';
+import { LIMITS, samplerNames, type SamplerName } from '@imagen-ts/protocol';
+import type { Manifest, Stage } from '../manifest/schema.ts';
 import { RequestError } from './errors.ts';
 import type { GenerateOptions, GenerateRequest, TextEmbeddings } from './types.ts';
 
-export const LIMITS = { steps: [1, 1000], guidance: [0, 50], n: [1, 8], seed: [0, 0xffff_ffff] } as const;
+export { LIMITS };
 
 export interface StagePlan {
   /** index in manifest.stages */

@@ -1,6 +1,7 @@
 // The cascade manifest: one schema describes a whole Imagen-style cascade
 // (text encoder + an ordered array of Stage records), so our embedded model and
 // real open weights (DeepFloyd IF) load through the same code.
+import { LIMITS, SamplerName } from '@imagen-ts/protocol';
 import { z } from 'zod';
 
 const sha256 = z.string().regex(/^[0-9a-f]{64}$/, 'a lowercase hex sha256 (64 characters)');
@@ -9,9 +10,7 @@ const relFile = z
   .min(1)
   .refine((p) => !p.startsWith('/') && !p.split(/[\\/]/).includes('..'), 'a path relative to the manifest, without ".."');
 
-export const samplerNames = ['ddpm', 'ddim', 'dpmpp-2m'] as const;
-export const SamplerName = z.enum(samplerNames);
-export type SamplerName = z.infer<typeof SamplerName>;
+export { samplerNames, SamplerName } from '@imagen-ts/protocol';
 
 export const NoiseSchedule = z.discriminatedUnion('type', [
   // Nichol & Dhariwal 2021 "squaredcos_cap_v2": alphaBar(t) = cos²((t/T + s)/(1 + s) · π/2), betas capped at 0.999.
@@ -66,8 +65,8 @@ export const Stage = z.object({
   schedule: NoiseSchedule,
   defaults: z.object({
     sampler: SamplerName,
-    steps: z.number().int().min(1).max(1000),
-    guidance: z.number().min(0).max(50),
+    steps: z.number().int().min(LIMITS.steps[0]).max(LIMITS.steps[1]),
+    guidance: z.number().min(LIMITS.guidance[0]).max(LIMITS.guidance[1]),
   }),
   thresholding: Thresholding,
   lowRes: LowResConditioning.optional(),

@@ -1,6 +1,6 @@
 export { decodePngRgb, encodePng, type EncodePngInput, type RgbImage } from './png.ts';
 export { applyMark, markBox, MARK_MIN_SIZE, MARK_TEXT, type MarkBox } from './mark.ts';
-export { a1111SamplerNames, formatInfotext, parseInfotext, samplerFromA1111, quote, unquote, type Infotext, type InfotextInput } from './infotext.ts';
+export { a1111SamplerNames, formatInfotext, parseInfotext, samplerFromA1111, quote, unquote, readTextChunks, type Infotext, type InfotextInput } from '@imagen-ts/protocol';
 export {
   IMAGEN_FORMAT,
   IMAGEN_KEY,
@@ -14,4 +14,3 @@ export {
   StageRun,
   type PngMetadata,
 } from './metadata.ts';
-export { readTextChunks } from './text-chunks.ts';

@@ -4,9 +4,9 @@ import { existsSync } from 'node:fs';
 import { decode } from 'fast-png';
 import { describe, expect, it } from 'vitest';
 import type { RuntimeFingerprint } from '../engine/types.ts';
-import { infotextFor, pngText, readPngMetadata, type ImagenPngInfo } from './metadata.ts';
+import { infotextFor, pngText, readPngMetadata, type ImagenPngInfo } from '@imagen-ts/protocol';
 import { decodePngRgb, encodePng } from './png.ts';
-import { readChunks, textChunk } from './text-chunks.ts';
+import { readChunks, textChunk } from '@imagen-ts/protocol';
 
 const sha = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
 
@@ -85,47 +85,47 @@ describe('encodePng / decodePngRgb', () => {
 });
 
 describe('readPngMetadata', () => {
-  it('round-trips both chunks for an English prompt', () => {
+  it('round-trips both chunks for an English prompt', async () => {
     const i = info('a red circle', 'blurry');
     const png = encodePng({ width: 4, height: 4, rgb: new Uint8Array(48), text: pngText(i) });
-    const m = readPngMetadata(png);
+    const m = await readPngMetadata(png);
     expect(m.text['parameters']).toBe('a red circle\nNegative prompt: blurry\nSteps: 20, Sampler: DPM++ 2M, CFG scale: 7, Seed: 42, Size: 256x256, Model: imagen-tiny');
     expect(m.parameters).toMatchObject({ prompt: 'a red circle', negativePrompt: 'blurry', steps: 20, sampler: 'DPM++ 2M', cfgScale: 7, seed: 42, width: 256, height: 256, model: 'imagen-tiny' });
     expect(m.imagen).toEqual(i);
     expect(readChunks(png).filter((c) => c.type === 'tEXt')).toHaveLength(2);
   });
 
-  it('round-trips a Russian multi-line prompt through iTXt', () => {
+  it('round-trips a Russian multi-line prompt through iTXt', async () => {
     const i = info('красный круг, синий квадрат\nна белом фоне', 'размыто: шум');
     const png = encodePng({ width: 4, height: 4, rgb: new Uint8Array(48), text: pngText(i) });
     expect(readChunks(png).filter((c) => c.type === 'iTXt')).toHaveLength(2);
-    const m = readPngMetadata(png);
+    const m = await readPngMetadata(png);
     expect(m.parameters?.prompt).toBe('красный круг, синий квадрат\nна белом фоне');
     expect(m.parameters?.negativePrompt).toBe('размыто: шум');
     expect(m.imagen?.request.prompt).toBe('красный круг, синий квадрат\nна белом фоне');
     expect(m.text['parameters']).toBe(infotextFor(i));
   });
 
-  it('returns only the raw text for PNGs without our chunks', () => {
+  it('returns only the raw text for PNGs without our chunks', async () => {
     const png = encodePng({ width: 1, height: 1, rgb: new Uint8Array(3), text: { Software: 'gimp' } });
-    expect(readPngMetadata(png)).toEqual({ text: { Software: 'gimp' } });
+    expect(await readPngMetadata(png)).toEqual({ text: { Software: 'gimp' } });
   });
 
-  it('names the problem in a corrupt or foreign imagen-ts chunk', () => {
+  it('names the problem in a corrupt or foreign imagen-ts chunk', async () => {
     const bad = encodePng({ width: 1, height: 1, rgb: new Uint8Array(3), text: { 'imagen-ts': '{"format":"imagen-ts/1"}' } });
-    expect(() => readPngMetadata(bad)).toThrow(/imagen-ts chunk: request/);
+    await expect(readPngMetadata(bad)).rejects.toThrow(/imagen-ts chunk: request/);
     const notJson = encodePng({ width: 1, height: 1, rgb: new Uint8Array(3), text: { 'imagen-ts': '{' } });
-    expect(() => readPngMetadata(notJson)).toThrow(/not valid JSON/);
+    await expect(readPngMetadata(notJson)).rejects.toThrow(/not valid JSON/);
   });
 
-  it('detects a flipped bit in a text chunk (CRC) and truncation', () => {
+  it('detects a flipped bit in a text chunk (CRC) and truncation', async () => {
     const png = encodePng({ width: 1, height: 1, rgb: new Uint8Array(3), text: { parameters: 'hello' } });
     const flipped = png.slice();
     const at = 8 + 25 + 8 + 12; // inside the tEXt data
     flipped[at] = (flipped[at] ?? 0) ^ 1;
-    expect(() => readPngMetadata(flipped)).toThrow(/CRC mismatch in chunk tEXt/);
-    expect(() => readPngMetadata(png.subarray(0, png.length - 6))).toThrow(/truncated/);
-    expect(() => readPngMetadata(new Uint8Array([1, 2, 3]))).toThrow(/not a PNG/);
+    await expect(readPngMetadata(flipped)).rejects.toThrow(/CRC mismatch in chunk tEXt/);
+    await expect(readPngMetadata(png.subarray(0, png.length - 6))).rejects.toThrow(/truncated/);
+    await expect(readPngMetadata(new Uint8Array([1, 2, 3]))).rejects.toThrow(/not a PNG/);
   });
 });
 
@@ -143,7 +143,7 @@ describe.skipIf(!hasPil)('interoperability with Pillow (what AUTOMATIC1111 uses)
     expect(JSON.parse(seen['imagen-ts'] ?? '')).toEqual(i);
   });
 
-  it('we read a PNG saved the way A1111 saves one (PngInfo.add_text)', () => {
+  it('we read a PNG saved the way A1111 saves one (PngInfo.add_text)', async () => {
     const script = [
       'import sys, io',
       'from PIL import Image, PngImagePlugin',
@@ -157,14 +157,14 @@ describe.skipIf(!hasPil)('interoperability with Pillow (what AUTOMATIC1111 uses)
     expect(r.status, r.stderr.toString()).toBe(0);
     const png = new Uint8Array(r.stdout);
     expect(readChunks(png).map((c) => c.type)).toContain('iTXt');
-    const m = readPngMetadata(png);
+    const m = await readPngMetadata(png);
     expect(m.text['Software']).toBe('webui');
     expect(m.parameters).toMatchObject({ prompt: 'девушка в берете', negativePrompt: 'ugly', sampler: 'Euler a', seed: 965400086, width: 512 });
     expect(m.imagen).toBeUndefined();
     expect(decodePngRgb(png).rgb.subarray(0, 3)).toEqual(Uint8Array.of(10, 20, 30));
   });
 
-  it('we read zTXt and compressed iTXt', () => {
+  it('we read zTXt and compressed iTXt', async () => {
     const script = [
       'import sys, io',
       'from PIL import Image, PngImagePlugin',
@@ -178,7 +178,7 @@ describe.skipIf(!hasPil)('interoperability with Pillow (what AUTOMATIC1111 uses)
     expect(r.status, r.stderr.toString()).toBe(0);
     const png = new Uint8Array(r.stdout);
     expect(readChunks(png).map((c) => c.type)).toEqual(expect.arrayContaining(['zTXt', 'iTXt']));
-    const m = readPngMetadata(png);
+    const m = await readPngMetadata(png);
     expect(m.text['a']).toBe('latin '.repeat(50));
     expect(m.text['b']).toBe('юникод '.repeat(50));
     expect(decodePngRgb(png).rgb).toEqual(new Uint8Array(27).fill(128));

@@ -1,7 +1,7 @@
 // PNG encode/decode: pixels go through fast-png; our text chunks are framed in
-// ./text-chunks.ts and placed before IDAT.
+// @imagen-ts/protocol's png-text.ts and placed before IDAT.
 import { convertIndexedToRgb, decode, encode } from 'fast-png';
-import { insertAfterIhdr, textChunk } from './text-chunks.ts';
+import { insertAfterIhdr, textChunk } from '@imagen-ts/protocol';
 
 export interface RgbImage {
   width: number;

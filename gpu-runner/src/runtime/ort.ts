@@ -4,18 +4,23 @@
 // CUDA is opt-in and never falls back silently: when the provider binaries or
 // the CUDA libraries are missing, createSession() rejects with a RuntimeError
 // whose code and message say exactly what is missing.
-import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { basename, dirname, join } from 'node:path';
 import ort from 'onnxruntime-node';
+import { linkCudaProvider, PROVIDER_FILES, unresolvedLibraries, type CudaProviderProblemCode } from './cuda-provider.ts';
 
 export type Device = 'cpu' | 'cuda';
+/**
+ * What a session can run on: the engine's devices, plus onnxruntime-node's bundled WebGPU provider
+ * (Dawn on Vulkan on Linux), which only the GPU measurements (scripts/gpu-proof) open directly.
+ */
+export type ExecutionProvider = Device | 'webgpu';
 
 export type RuntimeErrorCode =
+  | CudaProviderProblemCode
   | 'CUDA_UNSUPPORTED_PLATFORM'
-  | 'ORT_CUDA_BINARIES_MISSING'
-  | 'CUDA_LIBRARIES_MISSING'
+  | 'WEBGPU_PROVIDER_FAILED'
   | 'CUDA_PROVIDER_FAILED'
   | 'MODEL_LOAD_FAILED'
   | 'FEED_MISMATCH'
@@ -55,7 +60,7 @@ export interface ModelSession {
   /** file name, for error messages */
   readonly label: string;
   readonly path: string;
-  readonly provider: Device;
+  readonly provider: ExecutionProvider;
   readonly inputNames: readonly string[];
   readonly outputNames: readonly string[];
   readonly inputs: readonly InputSpec[];
@@ -63,7 +68,7 @@ export interface ModelSession {
 }
 
 export interface SessionOptions {
-  device: Device;
+  device: ExecutionProvider;
   /** threads inside one operator (0 = ORT's default: one per core) */
   intraOpThreads?: number;
   /** threads across independent operators (> 1 switches to parallel execution; default 1, sequential) */
@@ -185,22 +190,20 @@ const ortBinDir = (): string => {
 };
 
 const providerFiles = (): string[] =>
-  process.platform === 'win32'
-    ? ['onnxruntime_providers_shared.dll', 'onnxruntime_providers_cuda.dll']
-    : ['libonnxruntime_providers_shared.so', 'libonnxruntime_providers_cuda.so'];
+  process.platform === 'win32' ? ['onnxruntime_providers_shared.dll', 'onnxruntime_providers_cuda.dll'] : [...PROVIDER_FILES];
 
-/** Shared libraries the dynamic loader cannot resolve for `lib` (via ldd, which honours LD_LIBRARY_PATH). */
-function unresolvedLibraries(lib: string): string[] | undefined {
-  if (process.platform !== 'linux') return undefined;
-  try {
-    const text = execFileSync('ldd', [lib], { encoding: 'utf8', timeout: 10_000, stdio: ['ignore', 'pipe', 'ignore'] });
-    return [...text.matchAll(/^\s*(\S+)\s*=>\s*not found/gm)].map((m) => m[1] ?? '');
-  } catch {
-    return undefined;
-  }
-}
-
+let cudaProviderDir: string | undefined;
 let cudaPreflight: RuntimeError | null | undefined;
+
+/**
+ * Where the CUDA provider libraries come from when npm did not install them (config.ts reads
+ * RUNNER_CUDA_PROVIDER_DIR, the CLI --cuda-provider-dir). Process-wide, like onnxruntime's own
+ * provider library, which is loaded once per process; call before the first CUDA session.
+ */
+export function configureCuda(options: { providerDir?: string | undefined }): void {
+  cudaProviderDir = options.providerDir;
+  cudaPreflight = undefined;
+}
 
 /** Why CUDA cannot work in this process, or null when the files it needs are all there. Cached. */
 export function diagnoseCuda(): RuntimeError | null {
@@ -215,13 +218,19 @@ export function diagnoseCuda(): RuntimeError | null {
     );
     return cudaPreflight;
   }
+  if (cudaProviderDir !== undefined) {
+    const problem = linkCudaProvider(cudaProviderDir, bin, ortVersion);
+    if (problem) cudaPreflight = new RuntimeError(problem.code, `device "cuda" requested, but ${problem.message}`);
+    return cudaPreflight;
+  }
   const missing = providerFiles().filter((f) => !existsSync(join(bin, f)));
   if (missing.length) {
     cudaPreflight = new RuntimeError(
       'ORT_CUDA_BINARIES_MISSING',
       `device "cuda" requested, but onnxruntime-node's CUDA execution provider is not installed: missing ${missing.join(', ')} in ${bin}. ` +
-        'npm skipped these binaries (ONNXRUNTIME_NODE_INSTALL=skip from scripts/ensure-deps.sh, the CPU default; npm\'s onnxruntime-node-install switch); ' +
-        'install them with `ONNXRUNTIME_NODE_INSTALL=cuda12 npm rebuild onnxruntime-node` (downloads Microsoft.ML.OnnxRuntime.Gpu.Linux from NuGet) or use the CUDA container, or run with device "cpu"',
+        'npm skipped these binaries (ONNXRUNTIME_NODE_INSTALL=skip from scripts/ensure-deps.sh, the CPU default); ' +
+        'install them with `ONNXRUNTIME_NODE_INSTALL=cuda12 npm rebuild onnxruntime-node` (downloads Microsoft.ML.OnnxRuntime.Gpu.Linux from NuGet), use the CUDA container, ' +
+        `point --cuda-provider-dir / RUNNER_CUDA_PROVIDER_DIR at a folder holding them (e.g. the onnxruntime-gpu ${ortVersion} wheel's onnxruntime/capi/), or run with device "cpu"`,
     );
     return cudaPreflight;
   }
@@ -230,7 +239,7 @@ export function diagnoseCuda(): RuntimeError | null {
     cudaPreflight = new RuntimeError(
       'CUDA_LIBRARIES_MISSING',
       `device "cuda" requested, but the CUDA libraries that ${providerFiles()[1]} needs are not found by the dynamic loader: ${unresolved.join(', ')}. ` +
-        'Install CUDA 12 runtime + cuBLAS + cuDNN 9 (or the CUDA container) and make them visible (ldconfig or LD_LIBRARY_PATH), or run with device "cpu"',
+        'Install the CUDA runtime + cuBLAS + cuDNN 9 of the CUDA major it was built for (or the CUDA container) and make them visible (ldconfig or LD_LIBRARY_PATH), or run with device "cpu"',
     );
   }
   return cudaPreflight;
@@ -245,7 +254,7 @@ export async function createSession(path: string, options: SessionOptions): Prom
     if (problem) throw problem;
   }
   const providers: ort.InferenceSession.ExecutionProviderConfig[] =
-    options.device === 'cuda' ? [{ name: 'cuda', deviceId: options.deviceId ?? 0 }] : ['cpu'];
+    options.device === 'cuda' ? [{ name: 'cuda', deviceId: options.deviceId ?? 0 }] : options.device === 'webgpu' ? ['webgpu'] : ['cpu'];
   let s: ort.InferenceSession;
   try {
     s = await ort.InferenceSession.create(path, {
@@ -266,7 +275,14 @@ export async function createSession(path: string, options: SessionOptions): Prom
       throw new RuntimeError(
         'CUDA_PROVIDER_FAILED',
         `device "cuda": onnxruntime could not start the CUDA execution provider for ${label}: ${msg}. ` +
-          'Check that an NVIDIA driver (libcuda.so.1) and a GPU are visible (nvidia-smi) and that CUDA 12 / cuDNN 9 libraries are installed',
+          'Check that an NVIDIA driver (libcuda.so.1) and a GPU are visible (nvidia-smi) and that the CUDA runtime / cuBLAS / cuDNN 9 libraries of the CUDA major the provider was built for are installed',
+        { cause: e },
+      );
+    }
+    if (options.device === 'webgpu') {
+      throw new RuntimeError(
+        'WEBGPU_PROVIDER_FAILED',
+        `device "webgpu": onnxruntime could not start its WebGPU provider for ${label}: ${msg}. On Linux it needs a Vulkan loader (libvulkan.so.1) and a Vulkan driver for the GPU`,
         { cause: e },
       );
     }

@@ -1,8 +1,8 @@
 // Routing, validation, auth, idempotency and queue mechanics, in-process on the
 // FAKE engine (the engine is not the subject here; runner.int.test.ts runs the real one).
 import { describe, expect, it } from 'vitest';
-import { decodeEmbeddings, encoderHeaders } from './embedding-codec.ts';
-import { createVerifier } from './signing.ts';
+import { decodeEmbeddings, encoderHeaders } from '@imagen-ts/protocol';
+import { createVerifier } from '@imagen-ts/protocol';
 import { createFakeService, signedInit, testKey, waitForJob } from './testing/harness.ts';
 
 interface ErrorBody {
@@ -97,11 +97,11 @@ describe('jobs', () => {
     expect(first.status).toBe(202);
     expect(first.headers.get('location')).toBe('/v1/jobs/j1');
     const done = await waitForJob(call, 'j1');
-    expect(done.status).toBe('completed');
+    expect(done.status).toBe('succeeded');
     // key order differs, content does not
     const again = await call('POST', '/v1/jobs', { seed: 1, size: 64, prompt: 'a red cube', id: 'j1' });
     expect(again.status).toBe(200);
-    expect(((await again.json()) as { job: { status: string } }).job.status).toBe('completed');
+    expect(((await again.json()) as { job: { status: string } }).job.status).toBe('succeeded');
     await expectError(await call('POST', '/v1/jobs', job('j1', { seed: 2 })), 409, 'job_id_conflict', 'id');
   });
 
@@ -204,7 +204,7 @@ describe('jobs', () => {
     await expectError(await call('POST', '/v1/jobs', job('s3')), 503, 'shutting_down');
     await expectError(await service.app.request('/v2/health/ready'), 503, 'shutting_down');
     await drained;
-    expect(service.store.get('s1')?.status).toBe('completed');
+    expect(service.store.get('s1')?.status).toBe('succeeded');
     expect(service.store.get('s2')?.failure).toMatchObject({ code: 'shutting_down', retryable: true });
   });
 });
@@ -243,7 +243,7 @@ describe('callbacks', () => {
     expect(seen.every((s) => s.ok)).toBe(true);
     expect(seen[0]?.type).toBe('queued');
     expect(seen[1]?.type).toBe('started');
-    expect(seen.at(-1)?.type).toBe('completed');
+    expect(seen.at(-1)?.type).toBe('succeeded');
     const ids = seen.map((s) => s.id);
     expect(ids).toEqual(ids.toSorted((a, b) => a - b));
   });

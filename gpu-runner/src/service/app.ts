@@ -1,22 +1,30 @@
 // The runner's HTTP surface (Hono). Every route but /v2/health/* (and /metrics when
-// RUNNER_METRICS_PUBLIC=1) needs a valid HMAC signature (./signing.ts).
+// RUNNER_METRICS_PUBLIC=1) needs a valid HMAC signature (@imagen-ts/protocol's signing.ts).
 import { Hono, type Context } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { HTTPException } from 'hono/http-exception';
-import { z } from 'zod';
+import {
+  createVerifier,
+  embeddingContentType,
+  EmbedRequest,
+  encodeEmbeddings,
+  encoderHeaders,
+  RunnerJobRequest,
+  RunnerTokenizeRequest,
+  sha256Hex,
+  type RunnerTokenizeResult,
+} from '@imagen-ts/protocol';
 import type { RunnerConfig } from '../config.ts';
 import { createCallbackDispatcher, type CallbackDispatcher } from './callbacks.ts';
-import { embeddingContentType, encodeEmbeddings, encoderHeaders } from './embedding-codec.ts';
 import type { ServiceEngine } from './engine-port.ts';
 import { ApiError, errorResponse, fromZodError } from './errors.ts';
-import { JobBody, maxPromptChars, resolveJob } from './job-request.ts';
+import { resolveJob } from './job-request.ts';
 import { createJobStore, isTerminal, jobView, type Job, type JobStore } from './job-store.ts';
 import { jobEventStream } from './job-events.ts';
 import { errorMessage, type Logger } from './log.ts';
 import { createMetrics, type RunnerMetrics } from './metrics.ts';
 import { modelSummary } from './model-summary.ts';
 import { createRunner, type Runner } from './runner.ts';
-import { createVerifier, sha256Hex } from './signing.ts';
 
 export type ServiceConfig = Pick<
   RunnerConfig,
@@ -48,9 +56,16 @@ export interface RunnerService {
 }
 
 type Env = { Variables: { keyId: string; body: Uint8Array } };
+type App = Hono<Env>;
 
-const EmbedBody = z.strictObject({ prompts: z.array(z.string().max(maxPromptChars)).min(1).max(64) });
-const TokenizeBody = z.strictObject({ prompt: z.string().max(maxPromptChars) });
+/** what the routes share: the engine and runner once loaded, and the service's phase */
+interface ServiceState {
+  engine: ServiceEngine | undefined;
+  runner: Runner | undefined;
+  ready: boolean;
+  draining: boolean;
+}
+
 const publicPaths = new Set(['/v2/health/live', '/v2/health/ready']);
 
 function parseJson(bytes: Uint8Array): unknown {
@@ -61,19 +76,9 @@ function parseJson(bytes: Uint8Array): unknown {
   }
 }
 
-export function createRunnerService(config: ServiceConfig, deps: { logger: Logger; fetch?: typeof fetch; defaultMetrics?: boolean }): RunnerService {
-  const { logger } = deps;
-  const metrics = createMetrics({ maxBatch: config.maxBatch, defaultMetrics: deps.defaultMetrics ?? false });
-  const store = createJobStore({ retain: config.retainJobs });
-  const callbacks = createCallbackDispatcher({ keys: config.keys, store, logger, ...(deps.fetch ? { fetch: deps.fetch } : {}) });
+/** error mapping, request metrics and logs, the body limit, and signature verification */
+function installMiddleware(app: App, config: ServiceConfig, logger: Logger, metrics: RunnerMetrics): void {
   const verify = createVerifier({ keys: config.keys });
-  let engine: ServiceEngine | undefined;
-  let runner: Runner | undefined;
-  let ready = false;
-  let draining = false;
-
-  const app = new Hono<Env>();
-
   app.onError((err, c) => {
     if (err instanceof ApiError) return errorResponse(c, err);
     if (err instanceof HTTPException) return errorResponse(c, new ApiError(err.status === 413 ? 413 : 400, 'bad_request', err.message || 'bad request'));
@@ -103,41 +108,38 @@ export function createRunnerService(config: ServiceConfig, deps: { logger: Logge
     c.set('body', body);
     return next();
   });
+}
 
-  function requireRunner(write: boolean): { engine: ServiceEngine; runner: Runner } {
-    if (draining && write) throw new ApiError(503, 'shutting_down', 'the runner is shutting down; submit elsewhere');
-    if (!engine || !runner) throw new ApiError(503, 'not_ready', 'the model is still loading', { headers: { 'retry-after': '5' } });
-    return { engine, runner };
-  }
+function requireRunner(st: ServiceState, write: boolean): { engine: ServiceEngine; runner: Runner } {
+  if (st.draining && write) throw new ApiError(503, 'shutting_down', 'the runner is shutting down; submit elsewhere');
+  if (!st.engine || !st.runner) throw new ApiError(503, 'not_ready', 'the model is still loading', { headers: { 'retry-after': '5' } });
+  return { engine: st.engine, runner: st.runner };
+}
 
-  function jobOr404(id: string): Job {
-    const job = store.get(id);
-    if (!job) throw new ApiError(404, 'job_not_found', `no job "${id}" (unknown, or evicted after finishing)`, { field: 'id' });
-    return job;
-  }
-
+/** health, metrics, the model summary, POST /v1/embed and POST /v1/tokenize */
+function registerServiceRoutes(app: App, st: ServiceState, logger: Logger, metrics: RunnerMetrics): void {
   app.get('/v2/health/live', (c) => c.json({ status: 'live' }));
   app.get('/v2/health/ready', (c) => {
-    if (draining) return errorResponse(c, new ApiError(503, 'shutting_down', 'the runner is shutting down'));
-    if (!ready || !engine) return errorResponse(c, new ApiError(503, 'not_ready', engine ? 'warming up' : 'the model is still loading'));
-    return c.json({ status: 'ready', model: engine.manifest.id, queueDepth: runner?.queueDepth() ?? 0 });
+    if (st.draining) return errorResponse(c, new ApiError(503, 'shutting_down', 'the runner is shutting down'));
+    if (!st.ready || !st.engine) return errorResponse(c, new ApiError(503, 'not_ready', st.engine ? 'warming up' : 'the model is still loading'));
+    return c.json({ status: 'ready', model: st.engine.manifest.id, queueDepth: st.runner?.queueDepth() ?? 0 });
   });
 
   app.get('/metrics', async (c) => c.body(await metrics.registry.metrics(), 200, { 'content-type': metrics.registry.contentType }));
+  app.get('/v1/model', (c) => c.json(modelSummary(requireRunner(st, false).engine)));
 
   app.post('/v1/embed', async (c) => {
-    const { engine: e } = requireRunner(true);
-    const parsed = EmbedBody.safeParse(parseJson(c.get('body')));
+    const { engine: e } = requireRunner(st, true);
+    const parsed = EmbedRequest.safeParse(parseJson(c.get('body')));
     if (!parsed.success) throw fromZodError(parsed.error);
+    const te = e.manifest.textEncoder;
     let bytes: Uint8Array;
     try {
-      const te = e.manifest.textEncoder;
       bytes = encodeEmbeddings(await e.encode(parsed.data.prompts), { id: te.id, sha256: te.sha256 });
     } catch (err) {
       logger.log('error', 'encode failed', { error: errorMessage(err) });
       throw new ApiError(500, 'engine_error', `encoding failed: ${errorMessage(err)}`);
     }
-    const te = e.manifest.textEncoder;
     return c.body(bytes as Uint8Array<ArrayBuffer>, 200, {
       'content-type': embeddingContentType,
       [encoderHeaders.id]: te.id,
@@ -149,24 +151,44 @@ export function createRunnerService(config: ServiceConfig, deps: { logger: Logge
   // The model's tokenizer on one prompt, for prompting help before a run: cheap
   // (no encoder run), so it is served while the model warms up as well.
   app.post('/v1/tokenize', (c) => {
-    const e = engine;
+    const e = st.engine;
     if (!e) throw new ApiError(503, 'not_ready', 'the model is still loading', { headers: { 'retry-after': '5' } });
-    const parsed = TokenizeBody.safeParse(parseJson(c.get('body')));
+    const parsed = RunnerTokenizeRequest.safeParse(parseJson(c.get('body')));
     if (!parsed.success) throw fromZodError(parsed.error);
-    return c.json({ model: e.manifest.id, ...e.inspectPrompt(parsed.data.prompt) });
+    const result: RunnerTokenizeResult = { model: e.manifest.id, ...e.inspectPrompt(parsed.data.prompt) };
+    return c.json(result);
   });
+}
+
+function imageResponse(c: Context<Env>, job: Job, indexText: string): Response {
+  if (job.status !== 'succeeded') throw new ApiError(409, 'job_not_succeeded', `job "${job.id}" is ${job.status}; images exist once it has succeeded`);
+  const index = /^\d{1,4}$/.test(indexText) ? Number(indexText) : -1;
+  const image = job.images[index];
+  if (!image) throw new ApiError(404, 'image_not_found', `image index must be in [0, ${job.images.length - 1}]`, { field: 'index', allowed: job.images.map((i) => i.index) });
+  const etag = `"${image.sha256}"`;
+  const headers = { etag, 'cache-control': 'private, max-age=86400' };
+  const inm = c.req.header('if-none-match');
+  if (inm !== undefined && inm.split(',').some((t) => t.trim() === etag || t.trim() === `W/${etag}`)) return c.body(null, 304, headers);
+  return c.body(image.png as Uint8Array<ArrayBuffer>, 200, { ...headers, 'content-type': 'image/png' });
+}
+
+/** POST /v1/jobs and a job's view, events, cancel and images */
+function registerJobRoutes(app: App, st: ServiceState, store: JobStore, config: ServiceConfig): void {
+  function jobOr404(id: string): Job {
+    const job = store.get(id);
+    if (!job) throw new ApiError(404, 'job_not_found', `no job "${id}" (unknown, or evicted after finishing)`, { field: 'id' });
+    return job;
+  }
 
   app.post('/v1/jobs', (c) => {
-    const { engine: e, runner: r } = requireRunner(true);
-    const parsed = JobBody.safeParse(parseJson(c.get('body')));
+    const { engine: e, runner: r } = requireRunner(st, true);
+    const parsed = RunnerJobRequest.safeParse(parseJson(c.get('body')));
     if (!parsed.success) throw fromZodError(parsed.error);
     const spec = resolveJob(parsed.data, { manifest: e.manifest, callbackAllowList: config.callbackAllowList });
     const { job, created } = r.submit(parsed.data.id, c.get('keyId'), spec);
     c.header('location', `/v1/jobs/${encodeURIComponent(job.id)}`);
     return c.json({ job: jobView(job) }, created ? 202 : 200);
   });
-
-  app.get('/v1/model', (c) => c.json(modelSummary(requireRunner(false).engine)));
 
   app.get('/v1/jobs/:id', (c) => c.json({ job: jobView(jobOr404(c.req.param('id'))) }));
 
@@ -184,23 +206,24 @@ export function createRunnerService(config: ServiceConfig, deps: { logger: Logge
   app.post('/v1/jobs/:id/cancel', (c) => {
     const job = jobOr404(c.req.param('id'));
     if (isTerminal(job)) throw new ApiError(409, 'job_finished', `job "${job.id}" already ${job.status}`);
-    requireRunner(false).runner.cancel(job);
+    requireRunner(st, false).runner.cancel(job);
     return c.json({ job: jobView(job) }, 202);
   });
 
   app.get('/v1/jobs/:id/images/:index', (c) => imageResponse(c, jobOr404(c.req.param('id')), c.req.param('index')));
+}
 
-  function imageResponse(c: Context<Env>, job: Job, indexText: string): Response {
-    if (job.status !== 'completed') throw new ApiError(409, 'job_not_completed', `job "${job.id}" is ${job.status}; images exist once it is completed`);
-    const index = /^\d{1,4}$/.test(indexText) ? Number(indexText) : -1;
-    const image = job.images[index];
-    if (!image) throw new ApiError(404, 'image_not_found', `image index must be in [0, ${job.images.length - 1}]`, { field: 'index', allowed: job.images.map((i) => i.index) });
-    const etag = `"${image.sha256}"`;
-    const headers = { etag, 'cache-control': 'private, max-age=86400' };
-    const inm = c.req.header('if-none-match');
-    if (inm !== undefined && inm.split(',').some((t) => t.trim() === etag || t.trim() === `W/${etag}`)) return c.body(null, 304, headers);
-    return c.body(image.png as Uint8Array<ArrayBuffer>, 200, { ...headers, 'content-type': 'image/png' });
-  }
+export function createRunnerService(config: ServiceConfig, deps: { logger: Logger; fetch?: typeof fetch; defaultMetrics?: boolean }): RunnerService {
+  const { logger } = deps;
+  const metrics = createMetrics({ maxBatch: config.maxBatch, defaultMetrics: deps.defaultMetrics ?? false });
+  const store = createJobStore({ retain: config.retainJobs });
+  const callbacks = createCallbackDispatcher({ keys: config.keys, store, logger, ...(deps.fetch ? { fetch: deps.fetch } : {}) });
+  const st: ServiceState = { engine: undefined, runner: undefined, ready: false, draining: false };
+
+  const app: App = new Hono<Env>();
+  installMiddleware(app, config, logger, metrics);
+  registerServiceRoutes(app, st, logger, metrics);
+  registerJobRoutes(app, st, store, config);
 
   return {
     app,
@@ -208,9 +231,9 @@ export function createRunnerService(config: ServiceConfig, deps: { logger: Logge
     metrics,
     callbacks,
     attachEngine(e) {
-      engine = e;
+      st.engine = e;
       metrics.watchTextEncoder(() => e.textEncoderRuns());
-      runner = createRunner({
+      st.runner = createRunner({
         engine: e,
         store,
         metrics,
@@ -224,16 +247,16 @@ export function createRunnerService(config: ServiceConfig, deps: { logger: Logge
       });
     },
     markReady() {
-      ready = true;
+      st.ready = true;
     },
     async shutdown(graceMs) {
-      draining = true;
-      if (runner) await runner.drain(graceMs);
+      st.draining = true;
+      if (st.runner) await st.runner.drain(graceMs);
       await callbacks.flush(5000);
     },
     failAll(code, message) {
-      draining = true;
-      if (runner) runner.failAll(code, message);
+      st.draining = true;
+      if (st.runner) st.runner.failAll(code, message);
       else for (const job of store.active()) store.finish(job, 'failed', { code, message, retryable: true });
     },
   };

@@ -1,12 +1,12 @@
 // Signed callbacks: POSTs a job's events to its (allow-listed) callbackUrl, in
-// order, signed with the key the job was submitted with (signing.ts), so the
+// order, signed with the key the job was submitted with (@imagen-ts/protocol's signing), so the
 // receiver verifies them exactly like the runner verifies requests.
 // Progress is coalesced (only the newest pending one is sent, without its
 // preview); state changes are retried.
 import type { Logger } from './log.ts';
 import { errorMessage } from './log.ts';
 import { type Job, type JobEvent, type JobStore, jobView } from './job-store.ts';
-import { signRequest } from './signing.ts';
+import { isTerminalStatus, signRequest } from '@imagen-ts/protocol';
 
 export interface CallbackDispatcher {
   attach(job: Job): void;
@@ -43,7 +43,7 @@ export function createCallbackDispatcher(opts: CallbackOptions): CallbackDispatc
     const data = { ...event.data };
     delete data.preview;
     const payload: Record<string, unknown> = { jobId: job.id, event: { id: event.id, type: event.type, data } };
-    if (event.type === 'completed' || event.type === 'failed' || event.type === 'canceled') payload.job = jobView(job);
+    if (isTerminalStatus(event.type)) payload.job = jobView(job);
     const body = JSON.stringify(payload);
     const u = new URL(url);
     const headers = await signRequest({ keyId: job.keyId, secret }, { method: 'POST', path: `${u.pathname}${u.search}`, body });

@@ -1,9 +1,9 @@
 // What the service needs from the engine. The real one is the cascade
 // (../engine/cascade.ts, adapted in ./load-engine.ts); unit tests of routing and
 // validation inject a fake (./testing/fake-engine.ts).
+import type { PromptInspection } from '@imagen-ts/protocol';
 import type { GenerateOptions, GenerateRequest, GenerateResult, RuntimeFingerprint, TextEmbeddings } from '../engine/types.ts';
 import type { Manifest } from '../manifest/schema.ts';
-import type { PromptInspection } from '../text/tokenizer.ts';
 
 export interface BatchItem {
   request: GenerateRequest;

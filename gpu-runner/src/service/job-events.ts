@@ -1,6 +1,7 @@
 // GET /v1/jobs/:id/events: the job's event log as Server-Sent Events. Every event
 // carries its id, so a client reconnecting with Last-Event-ID gets only what it
 // missed; the stream ends after the terminal event.
+import { isTerminalStatus } from '@imagen-ts/protocol';
 import type { Context } from 'hono';
 import { streamSSE, type SSEStreamingApi } from 'hono/streaming';
 import { isTerminal, type Job, type JobEvent, type JobStore } from './job-store.ts';
@@ -18,7 +19,7 @@ export function jobEventStream(c: Context, store: JobStore, job: Job, afterId: n
       await new Promise<void>((resolve) => {
         const unsubscribe = store.subscribe(job, (e) => {
           send(e);
-          if (e.type === 'completed' || e.type === 'failed' || e.type === 'canceled') done();
+          if (isTerminalStatus(e.type)) done();
         });
         const timer = setInterval(() => {
           writing = writing.then(() => (stream.aborted ? undefined : stream.write(': keep-alive\n\n').then(() => undefined)));

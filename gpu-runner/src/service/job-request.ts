@@ -1,47 +1,12 @@
-// POST /v1/jobs bodies: the static schema (zod), then the checks that need the
+// POST /v1/jobs bodies, once the protocol's RunnerJobRequest has parsed them: the checks that need the
 // loaded model (sizes, stage names, embeddings' encoder, init image size).
 import { createHash } from 'node:crypto';
-import { z } from 'zod';
+import { ApiError, base64ToBytes, decodeEmbeddings, EmbeddingCodecError, type RunnerJobRequest } from '@imagen-ts/protocol';
 import type { GenerateRequest, TextEmbeddings } from '../engine/types.ts';
 import { RequestError } from '../engine/errors.ts';
-import { LIMITS, planRequest } from '../engine/validate.ts';
-import { samplerNames, type Manifest } from '../manifest/schema.ts';
+import { planRequest } from '../engine/validate.ts';
+import type { Manifest } from '../manifest/schema.ts';
 import { decodePngRgb } from '../png/index.ts';
-import { base64ToBytes, decodeEmbeddings, EmbeddingCodecError } from './embedding-codec.ts';
-import { ApiError } from './errors.ts';
-
-export const maxPromptChars = 4000;
-export const maxImagesPerJob = LIMITS.n[1];
-
-const StageParamsBody = z.strictObject({
-  steps: z.number().int().min(1).max(1000).optional(),
-  sampler: z.enum(samplerNames).optional(),
-  guidance: z.number().min(0).max(50).optional(),
-  noiseAugmentation: z.number().int().min(0).max(100_000).optional(),
-});
-
-export const JobBody = z
-  .strictObject({
-    id: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/, '1-128 characters of [A-Za-z0-9._:-], starting with a letter or digit'),
-    prompt: z.string().max(maxPromptChars).optional(),
-    /** base64 of the embedding codec (POST /v1/embed's response body), batch 1 */
-    embeddings: z.string().min(1).optional(),
-    negativePrompt: z.string().max(maxPromptChars).optional(),
-    /** base64 of the embedding codec, batch 1: the negative prompt's embeddings, or the null prompt's when no negativePrompt is given */
-    negativeEmbeddings: z.string().min(1).optional(),
-    /** uint32; default: derived from the job id, so a resubmission repeats the images */
-    seed: z.number().int().min(0).max(0xffffffff).optional(),
-    n: z.number().int().min(1).max(maxImagesPerJob).default(1),
-    /** output resolution; default: the last stage's */
-    size: z.number().int().min(1).max(65_536).optional(),
-    /** per-stage overrides, keyed by the manifest's stage names */
-    stages: z.record(z.string().max(64), StageParamsBody).optional(),
-    mark: z.boolean().optional(),
-    init: z.strictObject({ image: z.string().min(1), fromStage: z.string().min(1).max(64) }).optional(),
-    callbackUrl: z.url({ protocol: /^https?$/ }).max(2048).optional(),
-  })
-  .refine((b) => b.prompt !== undefined || b.embeddings !== undefined, { message: 'give prompt or embeddings (or both)', path: ['prompt'] });
-export type JobBody = z.infer<typeof JobBody>;
 
 export interface JobSpec {
   request: GenerateRequest;
@@ -129,7 +94,7 @@ function checkZerosNull(e: TextEmbeddings, manifest: Manifest): void {
 }
 
 /** validates a parsed body against the model and builds the engine request */
-export function resolveJob(body: JobBody, ctx: ResolveContext): JobSpec {
+export function resolveJob(body: RunnerJobRequest, ctx: ResolveContext): JobSpec {
   const { manifest } = ctx;
   const stages = manifest.stages;
   const resolutions = stages.map((s) => s.resolution);

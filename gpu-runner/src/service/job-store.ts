@@ -3,11 +3,11 @@
 // callbacks report the same sequence. A job reaches exactly one terminal state.
 import { createHash } from 'node:crypto';
 import type { GenerateResult, RuntimeFingerprint } from '../engine/types.ts';
+import { isTerminalStatus, type JobStatus, type RunnerEventType, type RunnerFailure, type TerminalStatus } from '@imagen-ts/protocol';
 import type { JobSpec } from './job-request.ts';
 
-export type JobStatus = 'queued' | 'running' | 'completed' | 'failed' | 'canceled';
-export type JobEventType = 'queued' | 'started' | 'progress' | 'completed' | 'failed' | 'canceled';
-export const terminalStatuses: ReadonlySet<JobStatus> = new Set(['completed', 'failed', 'canceled']);
+export type { JobStatus };
+export type JobEventType = RunnerEventType;
 
 export interface JobEvent {
   id: number;
@@ -25,12 +25,7 @@ export interface StoredImage {
   sha256: string;
 }
 
-export interface JobFailure {
-  code: string;
-  message: string;
-  /** may the caller resubmit elsewhere / later? */
-  retryable: boolean;
-}
+export type JobFailure = RunnerFailure;
 
 export interface Job {
   id: string;
@@ -67,7 +62,7 @@ export interface JobStore {
   create(id: string, keyId: string, spec: JobSpec): Job;
   emit(job: Job, type: JobEventType, data?: Record<string, unknown>): JobEvent;
   /** moves the job to a terminal state once; false when it already was terminal */
-  finish(job: Job, status: 'completed' | 'failed' | 'canceled', data?: Record<string, unknown>): boolean;
+  finish(job: Job, status: TerminalStatus, data?: Record<string, unknown>): boolean;
   subscribe(job: Job, listener: (e: JobEvent) => void): () => void;
   /** every job not yet terminal */
   active(): Job[];
@@ -75,7 +70,7 @@ export interface JobStore {
 }
 
 export function isTerminal(job: Job): boolean {
-  return terminalStatuses.has(job.status);
+  return isTerminalStatus(job.status);
 }
 
 export function imageFrom(index: number, img: { seed: number; width: number; height: number; png: Uint8Array }): StoredImage {

@@ -48,6 +48,6 @@ describe('lifecycle', () => {
     });
     await Promise.all([lifecycle.shutdown('SIGTERM'), lifecycle.shutdown('SIGINT')]);
     expect(steps).toEqual(['close', 'dispose', 'exit 0']);
-    expect(service.store.get('j')?.status).toBe('completed');
+    expect(service.store.get('j')?.status).toBe('succeeded');
   });
 });

@@ -1,7 +1,8 @@
 // Prometheus metrics of one runner (own registry, so tests can build several apps).
+import type { TerminalStatus } from '@imagen-ts/protocol';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
-export type JobOutcome = 'completed' | 'failed' | 'canceled';
+export type JobOutcome = TerminalStatus;
 
 export interface RunnerMetrics {
   registry: Registry;

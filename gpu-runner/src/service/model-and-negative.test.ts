@@ -4,9 +4,10 @@
 import { describe, expect, it } from 'vitest';
 import type { TextEmbeddings } from '../engine/types.ts';
 import { Manifest } from '../manifest/schema.ts';
-import { bytesToBase64, encodeEmbeddings } from './embedding-codec.ts';
+import { bytesToBase64, encodeEmbeddings } from '@imagen-ts/protocol';
 import { ApiError } from './errors.ts';
-import { JobBody, resolveJob } from './job-request.ts';
+import { RunnerJobRequest } from '@imagen-ts/protocol';
+import { resolveJob } from './job-request.ts';
 import { modelSummary } from './model-summary.ts';
 import { fixtureManifest } from './testing/fake-engine.ts';
 import { createFakeService, signedInit, testConfig, waitForJob } from './testing/harness.ts';
@@ -95,7 +96,7 @@ describe('POST /v1/jobs negativeEmbeddings', () => {
     neg.attentionMask.fill(0n, 3);
     const res = await call('POST', '/v1/jobs', { id: 'both', embeddings: b64(pos), negativeEmbeddings: b64(neg), size: 64, seed: 3 });
     expect(res.status).toBe(202);
-    expect((await waitForJob(call, 'both')).status).toBe('completed');
+    expect((await waitForJob(call, 'both')).status).toBe('succeeded');
     const sent = engine.requests[0];
     expect(sent?.embeddings?.hiddenStates).toEqual(pos.hiddenStates);
     expect(sent?.negativeEmbeddings?.hiddenStates).toEqual(neg.hiddenStates);
@@ -107,7 +108,7 @@ describe('POST /v1/jobs negativeEmbeddings', () => {
 
   it("with nullPrompt 'zeros' and no negativePrompt, accepts only the zeros null embedding", () => {
     const m = Manifest.parse({ ...fixtureManifest, textEncoder: { ...fixtureManifest.textEncoder, nullPrompt: 'zeros' } });
-    const resolve = (extra: Record<string, unknown>) => resolveJob(JobBody.parse(job('z', extra)), { manifest: m, callbackAllowList: [] });
+    const resolve = (extra: Record<string, unknown>) => resolveJob(RunnerJobRequest.parse(job('z', extra)), { manifest: m, callbackAllowList: [] });
     const encoded = embeddings(1, (i) => (i % 3) - 1);
     let err: unknown;
     try {

@@ -2,27 +2,12 @@
 // submitting — the encoder identity its embedding cache keys on (id + sha256 +
 // maxTokens), the null prompt, the stages with their defaults and low-res inputs,
 // and the engine build. File paths and ONNX names stay private.
+import type { RunnerModel } from '@imagen-ts/protocol';
 import type { RuntimeFingerprint } from '../engine/types.ts';
-import type { Manifest, SamplerName } from '../manifest/schema.ts';
+import type { Manifest } from '../manifest/schema.ts';
 
-export interface ModelSummary {
-  id: string;
-  name: string;
-  /** POST /v1/jobs takes `negativeEmbeddings` */
-  negativeEmbeddings: true;
-  /** the manifest's example prompts (empty when it lists none) */
-  examplePrompts: string[];
-  textEncoder: { id: string; sha256: string; maxTokens: number; hiddenSize: number; nullPrompt: 'empty-prompt' | 'zeros' };
-  stages: Array<{
-    name: string;
-    resolution: number;
-    prediction: 'eps' | 'v' | 'eps-learned-range';
-    defaults: { steps: number; sampler: SamplerName; guidance: number };
-    /** null for the base stage */
-    lowRes: { fromStage: string; noiseAugmentation: number; /** trainSteps − 1 of the augmentation schedule */ maxNoiseAugmentation: number } | null;
-  }>;
-  engine: { version: string; ortVersion: string; provider: 'cpu' | 'cuda'; prng: string };
-}
+/** the protocol's RunnerModel, as this runner fills it */
+export type ModelSummary = RunnerModel;
 
 export function modelSummary(engine: { manifest: Manifest; fingerprint: RuntimeFingerprint }): ModelSummary {
   const { manifest: m, fingerprint: f } = engine;

@@ -4,7 +4,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createVerifier } from './signing.ts';
+import { createVerifier } from '@imagen-ts/protocol';
 import { spawnRunner, type SpawnedRunner } from './testing/spawn-runner.ts';
 
 interface Received {
@@ -76,7 +76,7 @@ describe('SIGTERM drain (real runner)', () => {
     const run = eventsOf('run');
     expect(run.every((r) => r.verified && r.path === '/hook/run')).toBe(true);
     expect(run[0]?.payload.event.type).toBe('queued');
-    expect(run.at(-1)?.payload.event.type).toBe('completed');
+    expect(run.at(-1)?.payload.event.type).toBe('succeeded');
     const wait = eventsOf('wait');
     expect(wait.map((r) => r.payload.event.type)).toEqual(['queued', 'failed']);
     expect(wait[1]?.payload.event.data).toMatchObject({ code: 'shutting_down', retryable: true });

@@ -4,7 +4,7 @@
 // Drain and callbacks are in runner-drain.test.ts.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodePngRgb } from '../png/index.ts';
-import { bytesToBase64 } from './embedding-codec.ts';
+import { bytesToBase64 } from '@imagen-ts/protocol';
 import { fuzzRequests } from './testing/fuzz.ts';
 import { readSse, spawnRunner, type SpawnedRunner } from './testing/spawn-runner.ts';
 
@@ -38,7 +38,7 @@ async function waitDone(id: string, timeoutMs = 20_000): Promise<JobJson> {
     const res = await A.call('GET', `/v1/jobs/${id}`);
     expect(res.status).toBe(200);
     const { job } = (await res.json()) as { job: JobJson };
-    if (['completed', 'failed', 'canceled'].includes(job.status)) return job;
+    if (['succeeded', 'failed', 'canceled'].includes(job.status)) return job;
     if (Date.now() > until) throw new Error(`job ${id} still ${job.status}`);
     await new Promise((r) => setTimeout(r, 25));
   }
@@ -64,9 +64,9 @@ describe('real runner (fixture model)', () => {
     expect(emb.status).toBe(200);
     const b64 = bytesToBase64(new Uint8Array(await emb.arrayBuffer()));
     expect((await submit({ id: 'emb-prompt', prompt: secretPrompt, seed: 5, size: 64 })).status).toBe(202);
-    expect((await waitDone('emb-prompt')).status).toBe('completed');
+    expect((await waitDone('emb-prompt')).status).toBe('succeeded');
     expect((await submit({ id: 'emb-vec', embeddings: b64, seed: 5, size: 64 })).status).toBe(202);
-    expect((await waitDone('emb-vec')).status).toBe('completed');
+    expect((await waitDone('emb-vec')).status).toBe('succeeded');
     const [fromPrompt, fromVec] = [await imageRgb('emb-prompt'), await imageRgb('emb-vec')];
     expect(fromPrompt.length).toBe(64 * 64 * 3);
     expect(Buffer.from(fromVec).equals(Buffer.from(fromPrompt))).toBe(true);
@@ -85,7 +85,7 @@ describe('real runner (fixture model)', () => {
     };
     const run = async (body: Record<string, unknown>) => {
       expect((await submit({ seed: 8, size: 64, ...body })).status).toBe(202);
-      expect((await waitDone(body.id as string)).status).toBe('completed');
+      expect((await waitDone(body.id as string)).status).toBe('succeeded');
       return Buffer.from(await imageRgb(body.id as string));
     };
     const prompt = 'a copper kettle on a stove';
@@ -133,7 +133,7 @@ describe('real runner (fixture model)', () => {
     const types = events.map((e) => e.event);
     expect(types[0]).toBe('queued');
     expect(types[1]).toBe('started');
-    expect(types.at(-1)).toBe('completed');
+    expect(types.at(-1)).toBe('succeeded');
     const progress = events.filter((e) => e.event === 'progress');
     expect(progress.map((e) => e.data.step)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
     expect(progress.every((e) => e.data.stage === 'base64' && e.data.total === 10)).toBe(true);
@@ -177,7 +177,7 @@ describe('real runner (fixture model)', () => {
     expect(a.batch).toMatchObject({ size: 2, jobs: 2 });
     const metrics = await (await A.call('GET', '/metrics')).text();
     expect(metrics).toMatch(/imagen_runner_batch_size_bucket\{le="2"\} [1-9]/);
-    expect(metrics).toMatch(/imagen_runner_jobs_total\{outcome="completed",code=""\} [1-9]/);
+    expect(metrics).toMatch(/imagen_runner_jobs_total\{outcome="succeeded",code=""\} [1-9]/);
     expect(metrics).toMatch(/imagen_runner_step_seconds_count\{stage="base64"\} [1-9]/);
     expect(metrics).toContain('imagen_runner_queue_depth 0');
   });
@@ -213,7 +213,7 @@ describe('real runner (fixture model)', () => {
     expect(((await full.json()) as { error: { code: string } }).error.code).toBe('queue_full');
     // clean up; the busy job may already have finished on a fast machine, and then the next one started
     for (const id of ['wait-2', 'wait-1', 'busy']) await (await A.call('POST', `/v1/jobs/${id}/cancel`)).body?.cancel();
-    for (const id of ['busy', 'wait-1', 'wait-2']) expect(['canceled', 'completed']).toContain((await waitDone(id)).status);
+    for (const id of ['busy', 'wait-1', 'wait-2']) expect(['canceled', 'succeeded']).toContain((await waitDone(id)).status);
   });
 
   it('answers ≥ 1,000 malformed or unsigned requests with 4xx JSON, never 5xx, and stays healthy', async () => {
@@ -241,7 +241,7 @@ describe('real runner (fixture model)', () => {
     expect([...statuses.keys()].sort()).toEqual(expect.arrayContaining([400, 401, 404, 413]));
     expect((await fetch(`${A.base}/v2/health/ready`)).status).toBe(200);
     expect((await submit({ id: 'after-fuzz', prompt: 'x', seed: 1, size: 64 })).status).toBe(202);
-    expect((await waitDone('after-fuzz')).status).toBe('completed');
+    expect((await waitDone('after-fuzz')).status).toBe('succeeded');
   });
 
   it('logs neither prompt text nor secrets', () => {

@@ -5,7 +5,7 @@
 // The key is the first `id:secret` line of RUNNER_KEYS_FILE (default .local/runner-keys.txt).
 import { readFileSync } from 'node:fs';
 import { devKeysFile } from './dev-keys.ts';
-import { signRequest } from './signing.ts';
+import { signRequest } from '@imagen-ts/protocol';
 
 const [method, path, bodyFile] = process.argv.slice(2);
 if (!method || !path?.startsWith('/')) {

@@ -12,6 +12,7 @@ import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { PreTrainedTokenizer, env } from '@huggingface/transformers';
+import type { PromptInspection } from '@imagen-ts/protocol';
 
 export interface TokenizedPrompts {
   /** int64 [B, L], padded with padId */
@@ -24,17 +25,6 @@ export interface TokenizedPrompts {
   truncated: boolean[];
   /** per prompt: token count before truncation (special tokens included) */
   lengths: number[];
-}
-
-/** What the model will make of a prompt, before anything runs (the notebook's prompting help). */
-export interface PromptInspection {
-  /** token count with special tokens, before truncation */
-  tokens: number;
-  maxTokens: number;
-  /** the encoder sees only the first maxTokens */
-  truncated: boolean;
-  /** words the tokenizer does not know: mapped to its unknown token, or spelled out a character at a time */
-  unknown: string[];
 }
 
 export interface PromptTokenizer {

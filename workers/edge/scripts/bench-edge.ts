@@ -8,7 +8,7 @@
 // Writes .local/bench-edge.json.
 import { writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { bytesToBase64 } from '../../../gpu-runner/src/service/embedding-codec.ts';
+import { bytesToBase64 } from '@imagen-ts/protocol';
 import { startEdge, startRunner } from '../../../test/integration/edge-harness.ts';
 import { benchModelDir, localDir } from './local.ts';
 
@@ -42,7 +42,7 @@ async function direct(seed: number, embeddings: string, negative: string, id: st
   if (!submit.ok) throw new Error(`runner submit ${submit.status}: ${await submit.text()}`);
   const events = await runner.signed('GET', `/v1/jobs/${id}/events`);
   const text = await events.text();
-  if (!text.includes('event: completed')) throw new Error(`runner job did not complete: ${text.slice(-300)}`);
+  if (!text.includes('event: succeeded')) throw new Error(`runner job did not succeed: ${text.slice(-300)}`);
   await (await runner.signed('GET', `/v1/jobs/${id}/images/0`)).arrayBuffer();
   return performance.now() - t0;
 }

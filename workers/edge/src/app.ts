@@ -5,7 +5,7 @@ import type { MiddlewareHandler } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { cors } from 'hono/cors';
 import { healthRoute } from './api/routes.ts';
-import { maxNotebookBytes } from './api/schemas.ts';
+import { maxNotebookBytes } from '@imagen-ts/protocol';
 import type { AppEnv } from './app-env.ts';
 import { authenticate, requireScope } from './auth.ts';
 import { loadConfig } from './config.ts';

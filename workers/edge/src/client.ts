@@ -35,4 +35,4 @@ export function createEdgeClient(baseUrl: string, apiKey: string, options: Clien
 }
 
 export type EdgeClient = ReturnType<typeof createEdgeClient>;
-export * from './api/schemas.ts';
+export * from '@imagen-ts/protocol';

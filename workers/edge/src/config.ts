@@ -2,7 +2,7 @@
 // secrets (Env). Parsed once per isolate and validated with zod; errors name the
 // variable and never echo a secret.
 import { z } from 'zod';
-import type { SigningKey } from '@imagen-ts/gpu-runner/service/signing.ts';
+import type { SigningKey } from '@imagen-ts/protocol';
 
 export interface RunnerSpec {
   url: string;

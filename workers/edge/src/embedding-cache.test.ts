@@ -1,5 +1,5 @@
 import { env } from 'cloudflare:workers';
-import { decodeEmbeddings } from '@imagen-ts/gpu-runner/service/embedding-codec.ts';
+import { decodeEmbeddings } from '@imagen-ts/protocol';
 import { describe, expect, it } from 'vitest';
 import { fakeModel } from '../test/fake-runner.ts';
 import { call, createKey, runnerA, runnerB, stats, totalEmbedCalls, waitJob } from '../test/helpers.ts';

@@ -2,7 +2,7 @@
 // sha256(encoder id, encoder sha256, max tokens, normalized prompt). A hit sends
 // the stored bytes to the runner and skips the text encoder; the null prompt
 // ("" for classifier-free guidance) is cached the same way.
-import { decodeEmbeddings, embeddingContentType } from '@imagen-ts/gpu-runner/service/embedding-codec.ts';
+import { decodeEmbeddings, embeddingContentType } from '@imagen-ts/protocol';
 import { sha256HexOf } from './keys.ts';
 import type { RunnerHandle, RunnerPool } from './runner/runner-pool.ts';
 

@@ -4,10 +4,10 @@
 import type { Context } from 'hono';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 
-import { ApiError, type ApiErrorExtra } from '@imagen-ts/gpu-runner/service/errors.ts';
+import { ApiError, type ApiErrorExtra, type ApiErrorStatus } from '@imagen-ts/protocol';
 
-// The ApiError class and the zod mapping are the runner's: one error shape on both sides.
-export { ApiError, fromZodError, type ApiErrorBody, type ApiErrorExtra } from '@imagen-ts/gpu-runner/service/errors.ts';
+// The ApiError class and the zod mapping are the protocol's: one error shape on every side.
+export { ApiError, fromZodError, type ApiErrorBody, type ApiErrorExtra } from '@imagen-ts/protocol';
 
 export const errors = {
   invalid: (message: string, extra: ApiErrorExtra = {}) => new ApiError(400, 'invalid_request', message, extra),
@@ -31,7 +31,7 @@ function isApiError(err: unknown): err is ApiError {
 // A Durable Object's RPC method returns its ApiErrors as values: thrown ones
 // would reach the worker as plain Errors (and be logged as uncaught there).
 export interface RpcError {
-  status: ContentfulStatusCode;
+  status: ApiErrorStatus;
   code: string;
   message: string;
   field?: string;
@@ -59,7 +59,7 @@ export function toApiError(err: unknown): ApiError {
   // hono's HTTPException (e.g. from bodyLimit) carries a status; keep 4xx as client errors
   if (err instanceof Error && 'status' in err && typeof err.status === 'number' && err.status >= 400 && err.status < 500) {
     if (err.status === 413) return new ApiError(413, 'payload_too_large', err.message || 'request body too large');
-    return new ApiError(err.status as ContentfulStatusCode, 'invalid_request', err.message || 'invalid request');
+    return new ApiError(err.status as ApiErrorStatus, 'invalid_request', err.message || 'invalid request');
   }
   return new ApiError(500, 'internal', 'internal error');
 }
@@ -70,5 +70,5 @@ export function errorResponse(err: unknown, c: Context): Response {
   if (api.status === 500) console.error(`[edge] ${c.req.method} ${c.req.path}:`, err);
   else if (api.status > 500) console.warn(`[edge] ${c.req.method} ${c.req.path}: ${api.status} ${api.message}`);
   const headers: Record<string, string> = { 'Cache-Control': 'no-store', ...api.headers };
-  return c.json(api.body(), api.status, headers);
+  return c.json(api.body(), api.status as ContentfulStatusCode, headers);
 }

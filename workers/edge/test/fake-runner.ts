@@ -1,17 +1,33 @@
 // A stand-in for the GPU runner's HTTP API, run in Node behind miniflare's
 // outboundService: every fetch the worker and its Durable Objects make lands
-// here. It verifies signatures with the runner's own verifier, serves real
+// here. It verifies signatures with the runner's own verifier and parses job
+// bodies with the runner's own schema (both from @imagen-ts/protocol), serves real
 // embedding-codec blobs and PNGs whose pixels depend on the embeddings it was
 // sent (so "cached and uncached give the same image" can fail), and can be told
 // to die, stall or fail through /__control (called from the tests).
 import { createHash } from 'node:crypto';
-import { base64ToBytes, bytesToBase64, encodeEmbeddings } from '../../../gpu-runner/src/service/embedding-codec.ts';
-import { createVerifier } from '../../../gpu-runner/src/service/signing.ts';
-import { decodePngRgb, encodePng } from '../../../gpu-runner/src/png/png.ts';
+import {
+  base64ToBytes,
+  bytesToBase64,
+  createVerifier,
+  encodeEmbeddings,
+  EmbedRequest,
+  fromZodError,
+  insertAfterIhdr,
+  isTerminalStatus,
+  RunnerJobRequest,
+  RunnerModel,
+  RunnerTokenizeRequest,
+  textChunk,
+  type JobStatus,
+  type RunnerJob,
+  type RunnerTokenizeResult,
+} from '@imagen-ts/protocol';
+import { decode, encode } from 'fast-png';
 
 export type RunnerMode = 'ok' | 'die-mid-job' | 'stall' | 'fail-retryable' | 'fail-final' | 'slow' | 'down';
 
-export const fakeModel = {
+export const fakeModel: RunnerModel = {
   id: 'fake-cascade',
   negativeEmbeddings: true,
   examplePrompts: ['a glass whale'],
@@ -22,6 +38,13 @@ export const fakeModel = {
     { name: 'sr1024', resolution: 1024, defaults: { steps: 2, sampler: 'ddim', guidance: 1 }, lowRes: { fromStage: 'sr256', noiseAugmentation: 250 } },
   ],
 };
+RunnerModel.parse(fakeModel);
+
+/** an RGB PNG with text chunks before IDAT, as the runner writes them */
+function encodePng({ width, height, rgb, text = {} }: { width: number; height: number; rgb: Uint8Array; text?: Record<string, string> }): Uint8Array {
+  const png = encode({ width, height, data: rgb, channels: 3, depth: 8 });
+  return insertAfterIhdr(png, Object.entries(text).map(([k, v]) => textChunk(k, v)));
+}
 const hidden = 4;
 
 interface LoggedEvent {
@@ -32,8 +55,8 @@ interface LoggedEvent {
 
 interface FakeJob {
   id: string;
-  body: Record<string, unknown>;
-  status: 'queued' | 'running' | 'completed' | 'failed' | 'canceled';
+  body: RunnerJobRequest;
+  status: JobStatus;
   images: { index: number; seed: number; width: number; height: number; sha256: string; png: Uint8Array }[];
   canceled: boolean;
   started: boolean;
@@ -47,7 +70,7 @@ interface RunnerState {
   embedPrompts: string[];
   tokenizeCalls: number;
   jobs: Map<string, FakeJob>;
-  jobBodies: Record<string, unknown>[];
+  jobBodies: RunnerJobRequest[];
   cancels: string[];
 }
 
@@ -80,7 +103,7 @@ function embed(prompt: string): Uint8Array {
   return encodeEmbeddings({ hiddenStates, attentionMask, batch: 1, tokens, hidden, truncated: [false] }, fakeModel.textEncoder);
 }
 
-function renderImage(body: Record<string, unknown>, index: number): FakeJob['images'][number] {
+function renderImage(body: RunnerJobRequest, index: number): FakeJob['images'][number] {
   const size = Number(body.size);
   const seed = (Number(body.seed) + index) >>> 0;
   // the pixels depend on exactly what the edge sent: embeddings, null embeddings, seed, stages, init
@@ -89,7 +112,7 @@ function renderImage(body: Record<string, unknown>, index: number): FakeJob['ima
     .update(String(body.negativeEmbeddings))
     .update(JSON.stringify(body.stages ?? {}))
     .update(String(seed))
-    .update(String((body.init as { image?: string } | undefined)?.image ?? ''))
+    .update(body.init?.image ?? '')
     .digest();
   const rgb = new Uint8Array(size * size * 3);
   for (let i = 0; i < rgb.length; i++) rgb[i] = ((key[i % 32] ?? 0) + i * 7) & 255;
@@ -97,8 +120,8 @@ function renderImage(body: Record<string, unknown>, index: number): FakeJob['ima
   return { index, seed, width: size, height: size, sha256: createHash('sha256').update(png).digest('hex'), png };
 }
 
-function view(job: FakeJob) {
-  const v: Record<string, unknown> = {
+function view(job: FakeJob): { job: RunnerJob } {
+  const v: RunnerJob = {
     id: job.id,
     status: job.status,
     seed: Number(job.body.seed),
@@ -151,8 +174,8 @@ async function drive(s: RunnerState, job: FakeJob): Promise<void> {
     return finish();
   }
   job.images = Array.from({ length: Number(job.body.n) }, (_, i) => renderImage(job.body, i));
-  job.status = 'completed';
-  emit('completed', { images: view(job).job.images });
+  job.status = 'succeeded';
+  emit('succeeded', { images: view(job).job.images });
   finish();
 }
 
@@ -166,7 +189,7 @@ function events(s: RunnerState, job: FakeJob, after: number): Response {
         end: () => controller.close(),
       };
       for (const e of job.log) if (e.id > after) sink.send(e);
-      if (['completed', 'failed', 'canceled'].includes(job.status)) return sink.end();
+      if (isTerminalStatus(job.status)) return sink.end();
       job.listeners.add(sink);
       if (!job.started) {
         job.started = true;
@@ -212,28 +235,35 @@ export async function fakeRunner(request: Request): Promise<Response> {
   if (path === '/v2/health/ready') return json({ status: 'ready', model: fakeModel.id, queueDepth: 0 });
   if (path === '/v1/model') return json(fakeModel);
   if (path === '/v1/embed' && request.method === 'POST') {
-    const { prompts } = JSON.parse(new TextDecoder().decode(body)) as { prompts: string[] };
+    const parsed = EmbedRequest.safeParse(JSON.parse(new TextDecoder().decode(body)));
+    if (!parsed.success) return json(fromZodError(parsed.error).body(), 400);
+    const { prompts } = parsed.data;
     s.embedCalls++;
     s.embedPrompts.push(...prompts);
     return new Response(embed(prompts[0] ?? ''), { headers: { 'content-type': 'application/vnd.imagen-ts.embeddings' } });
   }
   if (path === '/v1/tokenize' && request.method === 'POST') {
-    // one token per word plus </s>; words with a digit stand for unknown ones
-    const { prompt } = JSON.parse(new TextDecoder().decode(body)) as { prompt: string };
+    // the runner's own body schema; one token per word plus </s>; words with a digit stand for unknown ones
+    const parsed = RunnerTokenizeRequest.safeParse(JSON.parse(new TextDecoder().decode(body)));
+    if (!parsed.success) return json(fromZodError(parsed.error).body(), 400);
     s.tokenizeCalls++;
-    const words = prompt.split(/\s+/).filter((w) => w !== '');
+    const words = parsed.data.prompt.split(/\s+/).filter((w) => w !== '');
     const max = fakeModel.textEncoder.maxTokens;
-    return json({ model: fakeModel.id, tokens: words.length + 1, maxTokens: max, truncated: words.length + 1 > max, unknown: words.filter((w) => /\d/.test(w)) });
+    const result: RunnerTokenizeResult = { model: fakeModel.id, tokens: words.length + 1, maxTokens: max, truncated: words.length + 1 > max, unknown: words.filter((w) => /\d/.test(w)) };
+    return json(result);
   }
   if (path === '/v1/jobs' && request.method === 'POST') {
-    const b = JSON.parse(new TextDecoder().decode(body)) as Record<string, unknown>;
+    const parsed = RunnerJobRequest.safeParse(JSON.parse(new TextDecoder().decode(body)));
+    if (!parsed.success) return json(fromZodError(parsed.error).body(), 400);
+    const b = parsed.data;
     s.jobBodies.push(b);
     if (b.init) {
-      const init = decodePngRgb(base64ToBytes(String((b.init as { image: string }).image)));
-      const from = fakeModel.stages.findIndex((st) => st.name === (b.init as { fromStage: string }).fromStage);
+      const { fromStage } = b.init;
+      const init = decode(base64ToBytes(b.init.image));
+      const from = fakeModel.stages.findIndex((st) => st.name === fromStage);
       if (init.width !== fakeModel.stages[from - 1]?.resolution) return json({ error: { code: 'invalid_request', message: 'init.image: wrong size' } }, 400);
     }
-    const id = String(b.id);
+    const id = b.id;
     const existing = s.jobs.get(id);
     if (existing) return json(view(existing), 200);
     const job: FakeJob = { id, body: b, status: 'queued', images: [], canceled: false, started: false, log: [], listeners: new Set() };

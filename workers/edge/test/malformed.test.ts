@@ -3,8 +3,19 @@
 import { listDurableObjectIds } from 'cloudflare:test';
 import { env } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
-import { mulberry32 as prng } from '@imagen-ts/gpu-runner/service/testing/mulberry32.ts';
 import { call, createKey, runnerA, runnerB, stats } from './helpers.ts';
+
+// mulberry32: a tiny seeded PRNG, so every run sends the same malformed requests
+function prng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
 
 interface Req {
   path: string;

@@ -3,7 +3,8 @@
 // of the request (so re-runs reproduce) and are named by their sha256, `state`
 // and `progress` SSE events, notebooks with ETags and If-Match, and the error
 // body the real edge sends.
-import type { Job, ModelInfo } from '../api-types.ts';
+import { fromZodError, TokenizeInput } from '@imagen-ts/protocol';
+import type { Job, ModelInfo, TokenizeResult } from '../api-types.ts';
 import { hashValue } from '../hash.ts';
 
 export interface FakeEdgeOptions {
@@ -64,7 +65,7 @@ export function createFakeEdge(options: FakeEdgeOptions = {}) {
     const ev = (type: string, data: unknown) => out.push(`id: ${++seq}\nevent: ${type}\ndata: ${JSON.stringify(data)}\n\n`);
     ev('state', { ...view(job), status: 'queued', images: [] });
     ev('state', { ...view(job), status: 'running', images: [] });
-    ev('progress', { stage: 'base64', stageIndex: 0, step: 1, totalSteps: 2, preview: 'data:image/png;base64,AAAA' });
+    ev('progress', { stage: 'base64', stageIndex: 0, step: 1, total: 2, preview: 'data:image/png;base64,AAAA' });
     if (job.status !== 'queued' && job.status !== 'running') ev('state', view(job));
     return new Response(out.join(''), { headers: { 'Content-Type': 'text/event-stream' } });
   }
@@ -81,11 +82,14 @@ export function createFakeEdge(options: FakeEdgeOptions = {}) {
     }
     if (headers.get('Authorization') !== 'Bearer test-key') return error(401, 'unauthorized', 'unknown or revoked API key');
     if (method === 'POST' && path === '/v1/tokenize') {
-      // one token per word plus </s>; words with a digit stand for ones the tokenizer does not know
-      const { prompt } = (typeof init.body === 'string' ? JSON.parse(init.body) : { prompt: '' }) as { prompt: string };
-      const words = prompt.split(/\s+/).filter((w) => w !== '');
-      const maxTokens = options.models?.[0]?.textEncoder.maxTokens ?? 48;
-      return json({ model: options.models?.[0]?.id ?? 'fake', tokens: words.length + 1, maxTokens, truncated: words.length + 1 > maxTokens, unknown: [...new Set(words.filter((w) => /\d/.test(w)))] });
+      // the edge's own body schema; one token per word plus </s>; words with a digit stand for ones the tokenizer does not know
+      const parsed = TokenizeInput.safeParse(typeof init.body === 'string' ? JSON.parse(init.body) : undefined);
+      if (!parsed.success) return json(fromZodError(parsed.error).body(), 400);
+      const words = parsed.data.prompt.split(/\s+/).filter((w) => w !== '');
+      const model = options.models?.[0];
+      const maxTokens = model?.textEncoder.maxTokens ?? 48;
+      const result: TokenizeResult = { model: model?.id ?? 'fake', tokens: words.length + 1, maxTokens, truncated: words.length + 1 > maxTokens, unknown: [...new Set(words.filter((w) => /\d/.test(w)))] };
+      return json(result);
     }
     if (method === 'GET' && path === '/v1/models') {
       return options.models ? json({ object: 'list', data: options.models }) : error(503, 'unavailable', 'no runner is ready');

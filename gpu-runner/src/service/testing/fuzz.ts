@@ -1,6 +1,6 @@
 // Seeded generator of malformed, unsigned or mis-signed requests for the runner.
 // None of them is a valid job or embed request, so every answer must be a 4xx JSON error.
-import { signRequest, signingHeaders, type SigningKey } from '../signing.ts';
+import { signRequest, signingHeaders, type SigningKey } from '@imagen-ts/protocol';
 import { mulberry32 } from './mulberry32.ts';
 
 export interface FuzzRequest {

@@ -2,7 +2,7 @@
 // FAKE engine (see ./fake-engine.ts for where that is and is not appropriate).
 import { createRunnerService, type RunnerService, type ServiceConfig } from '../app.ts';
 import { createLogger } from '../log.ts';
-import { signRequest, type SigningKey } from '../signing.ts';
+import { isTerminalStatus, signRequest, type SigningKey } from '@imagen-ts/protocol';
 import { createFakeEngine, type FakeEngine } from './fake-engine.ts';
 
 export const testKey: SigningKey = { keyId: 'test', secret: 'test-secret-0123456789' };
@@ -53,7 +53,7 @@ export async function waitForJob(call: FakeService['call'], id: string, timeoutM
     const res = await call('GET', `/v1/jobs/${id}`);
     if (res.status !== 200) throw new Error(`GET /v1/jobs/${id}: ${res.status} ${await res.text()}`);
     const { job } = (await res.json()) as { job: Record<string, unknown> };
-    if (['completed', 'failed', 'canceled'].includes(job.status as string)) return job;
+    if (isTerminalStatus(String(job.status))) return job;
     if (Date.now() > until) throw new Error(`job ${id} still ${String(job.status)} after ${timeoutMs} ms`);
     await new Promise((r) => setTimeout(r, 10));
   }

@@ -3,7 +3,7 @@
 // Used by the process-level tests and by the load generator (bench-runner/).
 import { type ChildProcess, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { signRequest, type SigningKey } from '../signing.ts';
+import { signRequest, type SigningKey } from '@imagen-ts/protocol';
 
 export const serverEntry = fileURLToPath(new URL('../../server.ts', import.meta.url));
 export const fixtureModelDir = fileURLToPath(new URL('../../../../models/fixtures/tiny', import.meta.url));

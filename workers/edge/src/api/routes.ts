@@ -20,7 +20,7 @@ import {
   TokenizeInput,
   TokenizeResult,
   UpscaleRequest,
-} from './schemas.ts';
+} from '@imagen-ts/protocol';
 
 const security = [{ bearer: [] }];
 const json = <T extends z.ZodType>(schema: T, description: string) => ({ content: { 'application/json': { schema } }, description });
@@ -88,7 +88,7 @@ export const jobEvents = createRoute({
   path: '/v1/jobs/{id}/events',
   summary: 'A job\'s events: Server-Sent Events (or a WebSocket with Upgrade: websocket)',
   description:
-    'Events: `state` (every transition, data = the job), `progress` ({stage, stageIndex, step, totalSteps, preview?: data URL}). ' +
+    'Events: `state` (every transition, data = the job), `progress` (JobProgressEvent: {stage, stageIndex, step, total, preview?: data URL}). ' +
     'Each has an increasing id; reconnect with Last-Event-ID to resume. The stream ends after a terminal state.',
   security,
   request: { params: z.object({ id: JobId }), headers: z.object({ 'last-event-id': z.string().regex(/^\d{1,12}$/).optional() }) },

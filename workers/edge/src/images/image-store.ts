@@ -1,6 +1,6 @@
 // Images in R2, content-addressed (images/<sha256>.png), with their metadata and
 // lineage in D1. Writing the same bytes twice stores them once.
-import type { ImageMeta } from '../api/schemas.ts';
+import type { ImageMeta } from '@imagen-ts/protocol';
 
 export const r2KeyOf = (id: string) => `images/${id}.png`;
 
@@ -21,20 +21,31 @@ export interface LineageInput {
   params: Record<string, unknown>;
 }
 
-export async function storeImage(env: Env, png: Uint8Array, size: { width: number; height: number }, lineage: LineageInput, now = new Date()): Promise<string> {
-  const id = await sha256OfBytes(png);
-  const key = r2KeyOf(id);
-  if (!(await env.IMAGES.head(key))) {
-    await env.IMAGES.put(key, png, { httpMetadata: { contentType: 'image/png' }, sha256: id });
-  }
+/**
+ * Stores verified bytes (`id` is their sha256) and their rows. R2 and D1 are written
+ * concurrently; should the bytes fail to store, the rows this call inserted are
+ * removed again, so no row ever names bytes that are not there.
+ */
+export async function storeImage(env: Env, png: Uint8Array, id: string, size: { width: number; height: number }, lineage: LineageInput, now = new Date()): Promise<void> {
   const at = now.toISOString();
-  await env.DB.batch([
+  const rows = env.DB.batch([
     env.DB.prepare('INSERT OR IGNORE INTO images (id, width, height, bytes, created_at) VALUES (?, ?, ?, ?, ?)').bind(id, size.width, size.height, png.byteLength, at),
     env.DB.prepare(
       'INSERT OR IGNORE INTO image_lineage (image_id, job_id, image_index, owner_key_id, stage, seed, parent_image_id, params, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
     ).bind(id, lineage.jobId, lineage.index, lineage.ownerKeyId, lineage.stage, lineage.seed, lineage.parentImageId, JSON.stringify(lineage.params), at),
   ]);
-  return id;
+  // content-addressed: putting the same bytes again leaves one object
+  const bytes = env.IMAGES.put(r2KeyOf(id), png, { httpMetadata: { contentType: 'image/png' }, sha256: id });
+  const [r2, d1] = await Promise.allSettled([bytes, rows]);
+  if (r2.status === 'fulfilled' && d1.status === 'fulfilled') return;
+  if (r2.status === 'rejected' && d1.status === 'fulfilled') {
+    const [image, line] = d1.value;
+    const undo = [];
+    if ((line?.meta.changes ?? 0) > 0) undo.push(env.DB.prepare('DELETE FROM image_lineage WHERE image_id = ? AND job_id = ? AND image_index = ?').bind(id, lineage.jobId, lineage.index));
+    if ((image?.meta.changes ?? 0) > 0) undo.push(env.DB.prepare('DELETE FROM images WHERE id = ?').bind(id));
+    if (undo.length > 0) await env.DB.batch(undo);
+  }
+  throw r2.status === 'rejected' ? r2.reason : (d1 as PromiseRejectedResult).reason;
 }
 
 interface ImageRow {

@@ -2,14 +2,14 @@
 // response can say hit or miss and a bad prompt fails before a job exists),
 // the Durable Object, and Prefer: wait.
 import type { Context } from 'hono';
-import type { Job } from '../api/schemas.ts';
-import { maxWaitSeconds } from '../api/schemas.ts';
+import { bytesToBase64, isTerminalStatus, maxWaitSeconds, type Job } from '@imagen-ts/protocol';
 import type { AppEnv } from '../app-env.ts';
 import { loadConfig } from '../config.ts';
-import { EmbedError, embedPrompt, normalizePrompt } from '../embedding-cache.ts';
+import { EmbedError, embedPrompt, normalizePrompt, type CacheOutcome } from '../embedding-cache.ts';
 import { errors, unwrap } from '../errors.ts';
 import { sha256HexOf } from '../keys.ts';
-import { createRunnerPool, RunnerUnavailableError, type RunnerHandle } from '../runner/runner-pool.ts';
+import { createRunnerPool, RunnerUnavailableError, type RunnerHandle, type RunnerPool } from '../runner/runner-pool.ts';
+import type { ResolvedEmbeddings } from './drive.ts';
 import { JobRequestError, negativeFromEncoder, stageParams, type JobInput } from './job-model.ts';
 
 export interface CreateHeaders {
@@ -58,13 +58,13 @@ export function waitSeconds(prefer: string | undefined): number {
 }
 
 /** picks a runner for the model, or 503 */
-export async function pickRunner(env: Env, modelId: string | undefined): Promise<RunnerHandle> {
+export async function pickRunner(env: Env, modelId: string | undefined, pool: RunnerPool = createRunnerPool(loadConfig(env))): Promise<RunnerHandle> {
   try {
-    return await createRunnerPool(loadConfig(env)).pick(modelId ? { modelId } : {});
+    return await pool.pick(modelId ? { modelId } : {});
   } catch (e) {
     if (e instanceof RunnerUnavailableError) {
       if (modelId !== undefined) {
-        const models = (await createRunnerPool(loadConfig(env)).models()).map((m) => m.id);
+        const models = (await pool.models()).map((m) => m.id);
         if (models.length > 0) throw errors.invalid(`model: no runner serves "${modelId}"`, { field: 'model', allowed: models });
       }
       throw errors.unavailable(e.message);
@@ -75,6 +75,38 @@ export async function pickRunner(env: Env, modelId: string | undefined): Promise
 
 type NewInput = Omit<JobInput, 'ownerKeyId' | 'requestHash' | 'prompt' | 'negativePrompt'> & { prompt: string; negativePrompt: string | undefined };
 
+/**
+ * Checks the job against the runner's model and resolves the prompt's and the
+ * null/negative prompt's embeddings (KV, or the runner on a miss), so a bad prompt
+ * fails before a job exists and the job object need not look them up again.
+ */
+async function resolveEmbeddings(env: Env, pool: RunnerPool, handle: RunnerHandle, input: JobInput): Promise<{ cache: CacheOutcome; resolved: ResolvedEmbeddings }> {
+  try {
+    stageParams(input, handle.model);
+  } catch (e) {
+    if (e instanceof JobRequestError) throw errors.invalid(e.message, { ...(e.field ? { field: e.field } : {}), ...(e.allowed ? { allowed: e.allowed } : {}) });
+    throw e;
+  }
+  try {
+    const [positive, negative] = await Promise.all([
+      embedPrompt(env.EMBEDDINGS, pool, handle, input.prompt),
+      negativeFromEncoder(handle.model, input.negativePrompt) ? embedPrompt(env.EMBEDDINGS, pool, handle, input.negativePrompt) : undefined,
+    ]);
+    const { id, sha256, maxTokens } = handle.model.textEncoder;
+    const resolved = { encoder: { id, sha256, maxTokens }, embeddings: bytesToBase64(positive.bytes), negativeEmbeddings: negative ? bytesToBase64(negative.bytes) : undefined };
+    return { cache: positive.cache, resolved };
+  } catch (e) {
+    if (e instanceof EmbedError) {
+      if (e.runnerFault) {
+        pool.markBad(handle.spec, e.message);
+        throw errors.upstream(`the runner could not encode the prompt: ${e.message}`);
+      }
+      throw errors.invalid(`prompt: ${e.message}`, { field: 'prompt' });
+    }
+    throw e;
+  }
+}
+
 export async function createJob(c: Context<AppEnv>, raw: unknown, draft: NewInput, headers: CreateHeaders, runner?: RunnerHandle): Promise<CreatedJob> {
   const key = c.get('apiKey');
   const requestHash = await sha256HexOf(JSON.stringify(raw));
@@ -83,44 +115,22 @@ export async function createJob(c: Context<AppEnv>, raw: unknown, draft: NewInpu
   const wait = waitSeconds(headers.prefer);
 
   const input: JobInput = { ...draft, ownerKeyId: key.id, requestHash, prompt: normalizePrompt(draft.prompt), negativePrompt: normalizePrompt(draft.negativePrompt ?? '') };
-  let cache: 'hit' | 'miss' | null = null;
+  let cache: CacheOutcome | null = null;
   let job: Job | undefined;
   let created = false;
   if (headers['idempotency-key'] !== undefined) job = unwrap(await stub.existing(key.id, requestHash)) ?? undefined;
   if (!job) {
-    const handle = runner ?? (await pickRunner(c.env, draft.model));
-    try {
-      stageParams(input, handle.model);
-    } catch (e) {
-      if (e instanceof JobRequestError) throw errors.invalid(e.message, { ...(e.field ? { field: e.field } : {}), ...(e.allowed ? { allowed: e.allowed } : {}) });
-      throw e;
-    }
     const pool = createRunnerPool(loadConfig(c.env));
-    try {
-      // the null / negative prompt is cached the same way; the job object finds both there
-      const [positive] = await Promise.all([
-        embedPrompt(c.env.EMBEDDINGS, pool, handle, input.prompt),
-        negativeFromEncoder(handle.model, input.negativePrompt) ? embedPrompt(c.env.EMBEDDINGS, pool, handle, input.negativePrompt) : undefined,
-      ]);
-      cache = positive.cache;
-    } catch (e) {
-      if (e instanceof EmbedError) {
-        if (e.runnerFault) {
-          pool.markBad(handle.spec, e.message);
-          throw errors.upstream(`the runner could not encode the prompt: ${e.message}`);
-        }
-        throw errors.invalid(`prompt: ${e.message}`, { field: 'prompt' });
-      }
-      throw e;
-    }
-    ({ job, created } = unwrap(await stub.create({ id, input: { ...input, model: draft.model ?? handle.model.id }, embeddingCache: cache })));
-  }
-  if (wait > 0 && job.status !== 'succeeded' && job.status !== 'failed' && job.status !== 'canceled') job = unwrap(await stub.waitFor(key.id, wait * 1000));
+    const handle = runner ?? (await pickRunner(c.env, draft.model, pool));
+    const r = await resolveEmbeddings(c.env, pool, handle, input);
+    cache = r.cache;
+    // one call: the object records the job, starts it, and (Prefer: wait) answers when it ends
+    ({ job, created } = unwrap(await stub.create({ id, input: { ...input, model: draft.model ?? handle.model.id }, embeddingCache: cache, resolved: r.resolved, waitMs: wait * 1000 })));
+  } else if (wait > 0 && !isTerminalStatus(job.status)) job = unwrap(await stub.waitFor(key.id, wait * 1000));
   const out: Record<string, string> = { Location: `/v1/jobs/${job.id}` };
   if (cache) out['X-Embedding-Cache'] = cache;
   else if (job.embeddingCache) out['X-Embedding-Cache'] = job.embeddingCache;
   if (!created) out['Idempotent-Replayed'] = 'true';
   if (wait > 0) out['Preference-Applied'] = `wait=${wait}`;
-  const terminal = job.status === 'succeeded' || job.status === 'failed' || job.status === 'canceled';
-  return { job, status: terminal ? 200 : 202, headers: out };
+  return { job, status: isTerminalStatus(job.status) ? 200 : 202, headers: out };
 }

@@ -2,15 +2,32 @@
 // embeddings, follow the runner's event stream, store the images. A runner that
 // dies, stalls or answers badly is taken out of the pool and the job moves to
 // another, up to MAX_ATTEMPTS; failures the runner calls final end the job.
-import { bytesToBase64 } from '@imagen-ts/gpu-runner/service/embedding-codec.ts';
-import type { Job, JobImage, JobStatus } from '../api/schemas.ts';
+import {
+  bytesToBase64,
+  isTerminalStatus,
+  RunnerFailure,
+  RunnerJobEnvelope,
+  RunnerProgressEvent,
+  RunnerSucceededEvent,
+  type Job,
+  type JobImage,
+  type JobStatus,
+  type RunnerImage,
+  type RunnerJob,
+} from '@imagen-ts/protocol';
 import { loadConfig, type RunnerSpec } from '../config.ts';
 import { EmbedError, embedPrompt } from '../embedding-cache.ts';
 import { r2KeyOf, sha256OfBytes, storeImage } from '../images/image-store.ts';
 import { createRunnerPool, RunnerUnavailableError, type RunnerHandle, type RunnerPool } from '../runner/runner-pool.ts';
-import { RunnerFailure, RunnerJobEnvelope, RunnerProgress, type RunnerJob } from '../runner/runner-types.ts';
 import { readSse } from '../runner/sse.ts';
 import { JobRequestError, negativeFromEncoder, runnerJobBody, stageParams, type Attempt, type JobRecord } from './job-model.ts';
+
+/** prompt embeddings the worker already resolved for the job (base64 of the codec), and whose encoder made them */
+export interface ResolvedEmbeddings {
+  encoder: { id: string; sha256: string; maxTokens: number };
+  embeddings: string;
+  negativeEmbeddings: string | undefined;
+}
 
 export interface DriverHost {
   load(): JobRecord | undefined;
@@ -20,10 +37,12 @@ export interface DriverHost {
   retrying(data: Record<string, unknown>): void;
   setAlarm(at: number): Promise<void>;
   setFollowAbort(ac: AbortController | undefined): void;
+  /** what the worker resolved when it created the job; undefined after an eviction */
+  resolved(): ResolvedEmbeddings | undefined;
 }
 
 type Outcome =
-  | { kind: 'completed' }
+  | { kind: 'succeeded'; images: RunnerImage[] | undefined }
   | { kind: 'failed'; code: string; message: string; retryable: boolean }
   | { kind: 'canceled' }
   | { kind: 'lost'; reason: string };
@@ -82,7 +101,7 @@ export async function driveJob(host: DriverHost, env: Env): Promise<void> {
     const stage = handle.model.stages.find((s) => s.resolution === r.input.size)?.name ?? `${r.input.size}px`;
     const attempt: Attempt = { number, runner: handle.spec.url, runnerJobId: `${r.id}.${number}`, startedAt: Date.now(), stage };
     try {
-      body = await prepare(env, pool, handle, r, attempt.runnerJobId);
+      body = await prepare(env, pool, handle, r, attempt.runnerJobId, host.resolved());
     } catch (e) {
       if (e instanceof EmbedError && e.runnerFault) {
         pool.markBad(handle.spec, e.message);
@@ -96,9 +115,9 @@ export async function driveJob(host: DriverHost, env: Env): Promise<void> {
     }
     if (!live()) return;
     host.save({ attempts: [...r.attempts, attempt], modelId: handle.model.id, runnerEventId: 0 });
-    if (r.status === 'queued') await host.transition('running');
-    // the watchdog: if this instance dies mid-attempt, the alarm resumes it
+    // the watchdog: if this instance dies mid-attempt, the alarm resumes it (set first, so the transition's sync covers it)
     await host.setAlarm(Date.now() + stallMs + 5000);
+    if (r.status === 'queued') await host.transition('running');
 
     const outcome = await submit(pool, handle.spec, attempt, body).then((o) => o ?? follow(host, pool, handle.spec, attempt, stallMs));
     if (await settle(host, env, pool, handle.spec, attempt, outcome)) return;
@@ -108,14 +127,14 @@ export async function driveJob(host: DriverHost, env: Env): Promise<void> {
 /** records the outcome of an attempt; true when the job is done (terminal or handed to a later alarm) */
 async function settle(host: DriverHost, env: Env, pool: RunnerPool, spec: RunnerSpec | undefined, attempt: Attempt, outcome: Outcome): Promise<boolean> {
   const r = host.load();
-  if (!r || r.status === 'succeeded' || r.status === 'failed' || r.status === 'canceled') return true;
+  if (!r || isTerminalStatus(r.status)) return true;
   const endAttempt = (reason: string | undefined): JobRecord =>
     host.save({ attempts: r.attempts.map((a) => (a.number === attempt.number ? { ...a, endedAt: Date.now(), ...(reason ? { reason } : {}) } : a)) });
   switch (outcome.kind) {
-    case 'completed': {
+    case 'succeeded': {
       if (!spec) return false;
       try {
-        const images = await collect(env, pool, spec, attempt, r);
+        const images = await collect(env, pool, spec, attempt, r, outcome.images);
         endAttempt(undefined);
         await host.transition('succeeded', { images, progress: null });
         return true;
@@ -150,13 +169,25 @@ async function settle(host: DriverHost, env: Env, pool: RunnerPool, spec: Runner
   }
 }
 
-async function prepare(env: Env, pool: RunnerPool, handle: RunnerHandle, r: JobRecord, runnerJobId: string): Promise<string> {
-  // validate against this runner's model before spending an encoder call
-  stageParams(r.input, handle.model);
+function sameEncoder(a: ResolvedEmbeddings['encoder'], b: ResolvedEmbeddings['encoder']): boolean {
+  return a.id === b.id && a.sha256 === b.sha256 && a.maxTokens === b.maxTokens;
+}
+
+/** the embeddings for this runner: the worker's when its encoder is this runner's, else from the cache (or the runner) */
+async function embeddingsFor(env: Env, pool: RunnerPool, handle: RunnerHandle, r: JobRecord, resolved: ResolvedEmbeddings | undefined): Promise<Omit<ResolvedEmbeddings, 'encoder'>> {
+  const withNegative = negativeFromEncoder(handle.model, r.input.negativePrompt);
+  if (resolved && sameEncoder(resolved.encoder, handle.model.textEncoder) && (resolved.negativeEmbeddings !== undefined || !withNegative)) return resolved;
   const [positive, negative] = await Promise.all([
     embedPrompt(env.EMBEDDINGS, pool, handle, r.input.prompt),
-    negativeFromEncoder(handle.model, r.input.negativePrompt) ? embedPrompt(env.EMBEDDINGS, pool, handle, r.input.negativePrompt) : undefined,
+    withNegative ? embedPrompt(env.EMBEDDINGS, pool, handle, r.input.negativePrompt) : undefined,
   ]);
+  return { embeddings: bytesToBase64(positive.bytes), negativeEmbeddings: negative ? bytesToBase64(negative.bytes) : undefined };
+}
+
+async function prepare(env: Env, pool: RunnerPool, handle: RunnerHandle, r: JobRecord, runnerJobId: string, resolved: ResolvedEmbeddings | undefined): Promise<string> {
+  // validate against this runner's model before spending an encoder call
+  stageParams(r.input, handle.model);
+  const { embeddings, negativeEmbeddings } = await embeddingsFor(env, pool, handle, r, resolved);
   let initImage: string | undefined;
   if (r.input.parent) {
     const obj = await env.IMAGES.get(r2KeyOf(r.input.parent.imageId));
@@ -165,8 +196,8 @@ async function prepare(env: Env, pool: RunnerPool, handle: RunnerHandle, r: JobR
   }
   const body = runnerJobBody(r, handle.model, {
     runnerJobId,
-    embeddings: bytesToBase64(positive.bytes),
-    negativeEmbeddings: negative && handle.model.negativeEmbeddings ? bytesToBase64(negative.bytes) : undefined,
+    embeddings,
+    negativeEmbeddings: negativeEmbeddings !== undefined && handle.model.negativeEmbeddings ? negativeEmbeddings : undefined,
     initImage,
   });
   return JSON.stringify(body);
@@ -222,11 +253,16 @@ async function follow(host: DriverHost, pool: RunnerPool, spec: RunnerSpec, atte
       res.body as ReadableStream<Uint8Array>,
       (e) => {
         const eventId = Number(e.id);
-        if (Number.isSafeInteger(eventId) && eventId > 0) host.save({ runnerEventId: eventId });
+        // state events only: a resumed stream may replay some progress, which costs nothing
+        if (e.event !== 'progress' && Number.isSafeInteger(eventId) && eventId > 0) host.save({ runnerEventId: eventId });
         if (e.event === 'progress') {
-          const p = RunnerProgress.safeParse(JSON.parse(e.data));
-          if (p.success) host.progress({ stage: p.data.stage, stageIndex: p.data.stageIndex, step: p.data.step, totalSteps: p.data.total }, p.data.preview);
-        } else if (e.event === 'completed') outcome = { kind: 'completed' };
+          const p = RunnerProgressEvent.safeParse(JSON.parse(e.data));
+          if (p.success) host.progress({ stage: p.data.stage, stageIndex: p.data.stageIndex, step: p.data.step, total: p.data.total }, p.data.preview);
+        } else if (e.event === 'succeeded') {
+          // the event lists the images (with their sha256): no second request for the job view
+          const done = RunnerSucceededEvent.safeParse(JSON.parse(e.data));
+          outcome = { kind: 'succeeded', images: done.success ? done.data.images : undefined };
+        }
         else if (e.event === 'canceled') outcome = { kind: 'canceled' };
         else if (e.event === 'failed') {
           const f = RunnerFailure.safeParse(JSON.parse(e.data));
@@ -246,22 +282,30 @@ async function follow(host: DriverHost, pool: RunnerPool, spec: RunnerSpec, atte
   return outcome ?? { kind: 'lost', reason: `event stream from ${spec.url} ended before the job did` };
 }
 
-async function collect(env: Env, pool: RunnerPool, spec: RunnerSpec, attempt: Attempt, r: JobRecord): Promise<JobImage[]> {
-  const path = `/v1/jobs/${encodeURIComponent(attempt.runnerJobId)}`;
+/** the finished job's images as the runner lists them: from its `succeeded` event, else from GET /v1/jobs/:id */
+async function runnerImages(pool: RunnerPool, spec: RunnerSpec, path: string, n: number, listed: RunnerImage[] | undefined): Promise<RunnerImage[]> {
+  if (listed && listed.length === n) return listed;
   const res = await pool.request(spec, { method: 'GET', path });
   if (!res.ok) throw new Error(`GET ${path} answered ${res.status}`);
   const parsed = RunnerJobEnvelope.safeParse(await res.json());
   if (!parsed.success) throw new Error(`GET ${path}: unexpected body`);
   const job: RunnerJob = parsed.data.job;
-  if (job.status !== 'completed' || job.images.length !== r.input.n) throw new Error(`runner job is ${job.status} with ${job.images.length} image(s)`);
+  if (job.status !== 'succeeded' || job.images.length !== n) throw new Error(`runner job is ${job.status} with ${job.images.length} image(s)`);
+  return job.images;
+}
+
+async function collect(env: Env, pool: RunnerPool, spec: RunnerSpec, attempt: Attempt, r: JobRecord, listed: RunnerImage[] | undefined): Promise<JobImage[]> {
+  const path = `/v1/jobs/${encodeURIComponent(attempt.runnerJobId)}`;
+  const images = await runnerImages(pool, spec, path, r.input.n, listed);
   const params = lineageParams(r);
   return Promise.all(
-    job.images.map(async (img): Promise<JobImage> => {
+    images.map(async (img): Promise<JobImage> => {
       const imgRes = await pool.request(spec, { method: 'GET', path: `${path}/images/${img.index}` });
       if (!imgRes.ok) throw new Error(`image ${img.index} answered ${imgRes.status}`);
       const png = new Uint8Array(await imgRes.arrayBuffer());
-      if ((await sha256OfBytes(png)) !== img.sha256) throw new Error(`image ${img.index}: bytes do not match the runner's sha256`);
-      const id = await storeImage(env, png, img, {
+      const id = await sha256OfBytes(png);
+      if (id !== img.sha256) throw new Error(`image ${img.index}: bytes do not match the runner's sha256`);
+      await storeImage(env, png, id, img, {
         jobId: r.id,
         index: img.index,
         ownerKeyId: r.input.ownerKeyId,

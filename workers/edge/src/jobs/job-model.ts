@@ -1,14 +1,9 @@
 // A job's persisted record, its state machine, and how its request becomes a
 // runner request. Pure: the Durable Object (job-object.ts) stores and drives it.
-import type { Job, JobImage, JobStatus } from '../api/schemas.ts';
-import type { RunnerJobBody, RunnerModel } from '../runner/runner-types.ts';
+import type { Job, JobImage, JobStatus } from '@imagen-ts/protocol';
+import type { RunnerJobRequestInput, RunnerModel, StageParams } from '@imagen-ts/protocol';
 
-export interface StageOverride {
-  steps?: number;
-  sampler?: 'ddpm' | 'ddim' | 'dpmpp-2m';
-  guidance?: number;
-  noiseAugmentation?: number;
-}
+export type StageOverride = StageParams;
 
 export interface JobInput {
   kind: 'generation' | 'upscale';
@@ -163,9 +158,9 @@ export function runnerJobBody(
   r: JobRecord,
   model: RunnerModel,
   parts: { runnerJobId: string; embeddings: string; negativeEmbeddings: string | undefined; initImage: string | undefined },
-): RunnerJobBody {
+): RunnerJobRequestInput {
   const input = r.input;
-  const body: RunnerJobBody = {
+  const body: RunnerJobRequestInput = {
     id: parts.runnerJobId,
     prompt: input.prompt,
     embeddings: parts.embeddings,

@@ -1,5 +1,6 @@
 import { abortAllDurableObjects, runInDurableObject } from 'cloudflare:test';
 import { env } from 'cloudflare:workers';
+import type { RunnerModel } from '@imagen-ts/protocol';
 import { afterEach, describe, expect, it } from 'vitest';
 import { call, createKey, runnerA, runnerB, setMode, stats, waitJob } from '../../test/helpers.ts';
 import { resetRunnerStates } from '../runner/runner-pool.ts';
@@ -79,10 +80,8 @@ describe('jobs on the runner pool', () => {
     expect(states).toEqual(['queued', 'running', 'succeeded']);
     const ids = events.map((e) => e.id);
     expect(ids).toEqual([...ids].sort((a, b) => a - b));
-    const progress = events.filter((e) => e.event === 'progress');
-    expect(progress.map((e) => e.data.step)).toEqual([1, 2, 3, 4]);
-    // progress sits between running and succeeded
-    expect(events.findIndex((e) => e.event === 'progress')).toBeGreaterThan(events.findIndex((e) => e.data.status === 'running'));
+    // progress is passed through to live listeners, never written: a replay holds the states only
+    expect(events.filter((e) => e.event === 'progress')).toEqual([]);
 
     const stub = env.JOBS.get(env.JOBS.idFromName(job.id));
     await runInDurableObject(stub, (_instance: JobObject, state) => {
@@ -186,8 +185,6 @@ describe('jobs on the runner pool', () => {
     // the same attempt, not a retry: the runner ran the job once
     expect(done.attempts).toBe(1);
     const events = parseSse(await (await call(`/v1/jobs/${job.id}/events`, { key })).text());
-    const steps = events.filter((e) => e.event === 'progress').map((e) => e.data.step);
-    expect(steps).toEqual([1, 2, 3, 4]);
     expect(events.filter((e) => e.event === 'state').map((e) => e.data.status)).toEqual(['queued', 'running', 'succeeded']);
   });
 
@@ -260,9 +257,10 @@ describe('jobs on the runner pool', () => {
 });
 
 describe('the negative side of guidance', () => {
-  const model = (nullPrompt: 'empty-prompt' | 'zeros') => ({
+  const model = (nullPrompt: 'empty-prompt' | 'zeros'): RunnerModel => ({
     id: 'm',
     negativeEmbeddings: true,
+    examplePrompts: [],
     textEncoder: { id: 't', sha256: 'a'.repeat(64), maxTokens: 8, nullPrompt },
     stages: [{ name: 'base64', resolution: 64, defaults: { steps: 1, sampler: 'ddim', guidance: 1 } }],
   });

@@ -1,17 +1,24 @@
 // One Durable Object per job. It owns the job's record and event log, persists
 // every transition before telling anyone (subscribers, waiters, the caller),
-// and drives the job on the runner pool from its alarm (drive.ts), so a job
+// and drives the job on the runner pool (drive.ts): at once when the worker
+// creates it, and from its alarm (the watchdog) after an eviction, so a job
 // survives the worker's request ending and the object being evicted.
+// Its RPC surface is only what the worker calls (create, existing, view, waitFor,
+// cancel); the driver reaches storage through a host object over # members.
 import { DurableObject } from 'cloudflare:workers';
-import type { Job, JobStatus } from '../api/schemas.ts';
+import type { Job, JobStatus } from '@imagen-ts/protocol';
 import { ApiError, errors, rpcError, type RpcResult } from '../errors.ts';
-import { driveJob, tellRunnerCancel, type DriverHost } from './drive.ts';
+import { driveJob, tellRunnerCancel, type DriverHost, type ResolvedEmbeddings } from './drive.ts';
 import { canTransition, isTerminal, jobView, newRecord, type JobInput, type JobRecord } from './job-model.ts';
 
 export interface CreateJobArgs {
   id: string;
   input: JobInput;
   embeddingCache: 'hit' | 'miss' | null;
+  /** the embeddings the worker already resolved (kept in memory only: after an eviction the driver reads the cache again) */
+  resolved?: ResolvedEmbeddings;
+  /** Prefer: wait, in ms: answer once the job is terminal (and durable) or this has passed, in the same call */
+  waitMs?: number;
 }
 
 export interface StoredEvent {
@@ -50,51 +57,67 @@ async function answer<T>(body: () => T | Promise<T>): Promise<RpcResult<T>> {
   }
 }
 
-export class JobObject extends DurableObject<Env> implements DriverHost {
-  private record: JobRecord | undefined;
-  private readonly subscribers = new Set<Subscriber>();
-  private readonly waiters = new Set<() => void>();
-  private driving = false;
-  private followAbort: AbortController | undefined;
+/** first watchdog after creation: the driver starts at once, the alarm only rescues an evicted one */
+const kickoffWatchdogMs = 30_000;
+
+export class JobObject extends DurableObject<Env> {
+  #record: JobRecord | undefined;
+  readonly #subscribers = new Set<Subscriber>();
+  readonly #waiters = new Set<() => void>();
+  #driving = false;
+  #followAbort: AbortController | undefined;
+  #resolved: ResolvedEmbeddings | undefined;
+  readonly #host: DriverHost = {
+    load: () => this.#load(),
+    save: (patch) => this.#save(patch),
+    transition: (to, patch) => this.#transition(to, patch),
+    progress: (p, preview) => this.#progress(p, preview),
+    retrying: (data) => this.#broadcast(this.#append('retry', data)),
+    setAlarm: (at) => this.ctx.storage.setAlarm(at),
+    setFollowAbort: (ac) => {
+      this.#followAbort = ac;
+    },
+    resolved: () => this.#resolved,
+  };
 
   // ---- storage ----------------------------------------------------------
 
-  load(): JobRecord | undefined {
-    this.record ??= this.ctx.storage.kv.get<JobRecord>('job');
-    return this.record;
+  #load(): JobRecord | undefined {
+    this.#record ??= this.ctx.storage.kv.get<JobRecord>('job');
+    return this.#record;
   }
 
-  private mustLoad(owner: string): JobRecord {
-    const r = this.load();
+  #mustLoad(owner: string): JobRecord {
+    const r = this.#load();
     // Another key's job is indistinguishable from a missing one.
     if (!r || r.input.ownerKeyId !== owner) throw new Refusal(errors.notFound('job'));
     return r;
   }
 
-  save(patch: Partial<JobRecord>): JobRecord {
-    const r = this.load();
+  #save(patch: Partial<JobRecord>): JobRecord {
+    const r = this.#load();
     if (!r) throw new Error('no job record');
     const next: JobRecord = { ...r, ...patch, updatedAt: Date.now() };
     this.ctx.storage.kv.put('job', next);
-    this.record = next;
+    this.#record = next;
     return next;
   }
 
-  private append(type: StoredEvent['type'], data: Record<string, unknown>): StoredEvent {
+  #append(type: StoredEvent['type'], data: Record<string, unknown>): StoredEvent {
     const row = this.ctx.storage.sql.exec<{ seq: number }>('INSERT INTO events (type, data, at) VALUES (?, ?, ?) RETURNING seq', type, JSON.stringify(data), Date.now()).one();
     return { seq: row.seq, type, data };
   }
 
-  private eventsAfter(seq: number): StoredEvent[] {
+  #eventsAfter(seq: number): StoredEvent[] {
     return this.ctx.storage.sql
       .exec<{ seq: number; type: StoredEvent['type']; data: string }>('SELECT seq, type, data FROM events WHERE seq > ? ORDER BY seq', seq)
       .toArray()
       .map((e) => ({ seq: e.seq, type: e.type, data: JSON.parse(e.data) as Record<string, unknown> }));
   }
 
-  private broadcast(e: StoredEvent, live: Record<string, unknown> = {}): void {
+  #broadcast(e: StoredEvent, live: Record<string, unknown> = {}): void {
     const out = Object.keys(live).length > 0 ? { ...e, data: { ...e.data, ...live } } : e;
-    for (const s of this.subscribers) s.send(out);
+    for (const s of this.#subscribers) s.send(out);
     for (const ws of this.ctx.getWebSockets()) {
       try {
         ws.send(JSON.stringify({ id: out.seq, event: out.type, data: out.data }));
@@ -104,75 +127,75 @@ export class JobObject extends DurableObject<Env> implements DriverHost {
     }
   }
 
-  // ---- DriverHost: transitions, progress, retries -------------------------
+  // ---- the driver's host: transitions, progress, retries ---------------------
 
-  async transition(to: JobStatus, patch: Partial<JobRecord> = {}): Promise<boolean> {
-    const r = this.load();
+  async #transition(to: JobStatus, patch: Partial<JobRecord> = {}): Promise<boolean> {
+    const r = this.#load();
     if (!r || !canTransition(r.status, to)) return false;
-    const next = this.save({ ...patch, status: to });
-    const e = this.append('state', jobView(next));
+    const next = this.#save({ ...patch, status: to });
+    const e = this.#append('state', jobView(next));
     // Durable first: nobody hears of a state the storage could still lose.
     await this.ctx.storage.sync();
-    this.broadcast(e);
+    this.#broadcast(e);
     if (isTerminal(to)) {
-      for (const w of this.waiters) w();
-      this.waiters.clear();
-      for (const s of this.subscribers) s.close();
-      this.subscribers.clear();
+      this.#resolved = undefined;
+      for (const w of this.#waiters) w();
+      this.#waiters.clear();
+      for (const s of this.#subscribers) s.close();
+      this.#subscribers.clear();
       for (const ws of this.ctx.getWebSockets()) ws.close(1000, `job ${to}`);
       await this.ctx.storage.deleteAlarm();
     }
     return true;
   }
 
-  progress(p: NonNullable<Job['progress']>, preview: string | undefined): void {
-    const r = this.load();
+  /**
+   * Progress is passed through, not stored: it lives in the in-memory record (GET
+   * /v1/jobs/:id shows it; the next state write persists it) and goes to the live
+   * subscribers under the last stored event's id, so Last-Event-ID resumes exactly
+   * after the stored states. An evicted object just shows the next progress event.
+   */
+  #progress(p: NonNullable<Job['progress']>, preview: string | undefined): void {
+    const r = this.#load();
     if (!r || isTerminal(r.status)) return;
-    this.save({ progress: p });
-    const e = this.append('progress', p);
-    this.broadcast(e, preview ? { preview: `data:image/png;base64,${preview}` } : {});
-  }
-
-  retrying(data: Record<string, unknown>): void {
-    this.broadcast(this.append('retry', data));
-  }
-
-  async setAlarm(at: number): Promise<void> {
-    await this.ctx.storage.setAlarm(at);
-  }
-
-  setFollowAbort(ac: AbortController | undefined): void {
-    this.followAbort = ac;
+    this.#record = { ...r, progress: p, updatedAt: Date.now() };
+    const seq = this.ctx.storage.sql.exec<{ seq: number }>('SELECT COALESCE(MAX(seq), 0) AS seq FROM events').one().seq;
+    this.#broadcast({ seq, type: 'progress', data: p }, preview ? { preview: `data:image/png;base64,${preview}` } : {});
   }
 
   // ---- RPC from the worker ------------------------------------------------
 
   create(args: CreateJobArgs): Promise<RpcResult<{ job: Job; created: boolean }>> {
-    return answer(() => this.createJob(args));
+    return answer(() => this.#createJob(args));
   }
 
-  private async createJob(args: CreateJobArgs): Promise<{ job: Job; created: boolean }> {
-    const existing = this.findExisting(args.input.ownerKeyId, args.input.requestHash);
+  async #createJob(args: CreateJobArgs): Promise<{ job: Job; created: boolean }> {
+    const existing = this.#findExisting(args.input.ownerKeyId, args.input.requestHash);
     if (existing) return { job: existing, created: false };
     // Created here, not in the constructor: looking up an unknown job id writes nothing.
     this.ctx.storage.sql.exec('CREATE TABLE IF NOT EXISTS events (seq INTEGER PRIMARY KEY AUTOINCREMENT, type TEXT NOT NULL, data TEXT NOT NULL, at INTEGER NOT NULL)');
     const r = newRecord(args.id, args.input, Date.now());
     r.embeddingCache = args.embeddingCache;
     this.ctx.storage.kv.put('job', r);
-    this.record = r;
-    this.append('state', jobView(r));
-    await this.ctx.storage.setAlarm(Date.now());
+    this.#record = r;
+    this.#resolved = args.resolved;
+    this.#append('state', jobView(r));
+    await this.ctx.storage.setAlarm(Date.now() + kickoffWatchdogMs);
     await this.ctx.storage.sync();
-    return { job: jobView(r), created: true };
+    // Driven now, in this instance, rather than after an alarm round trip; the alarm
+    // set above resumes the job if this instance is evicted before it ends.
+    this.#drive().catch((e: unknown) => console.error(`[edge] job ${r.id}: driver failed; its alarm retries:`, e));
+    const job = args.waitMs ? await this.#waitForJob(args.input.ownerKeyId, args.waitMs) : jobView(r);
+    return { job, created: true };
   }
 
   /** an idempotent replay: the job if it exists with this request; a conflict if with another */
   existing(owner: string, requestHash: string): Promise<RpcResult<Job | null>> {
-    return answer(() => this.findExisting(owner, requestHash));
+    return answer(() => this.#findExisting(owner, requestHash));
   }
 
-  private findExisting(owner: string, requestHash: string): Job | null {
-    const r = this.load();
+  #findExisting(owner: string, requestHash: string): Job | null {
+    const r = this.#load();
     if (!r) return null;
     if (r.input.ownerKeyId !== owner || r.input.requestHash !== requestHash)
       throw new Refusal(errors.conflict('idempotency_conflict', 'this Idempotency-Key was used with a different request; use a new key'));
@@ -180,16 +203,16 @@ export class JobObject extends DurableObject<Env> implements DriverHost {
   }
 
   view(owner: string): Promise<RpcResult<Job>> {
-    return answer(() => jobView(this.mustLoad(owner)));
+    return answer(() => jobView(this.#mustLoad(owner)));
   }
 
   /** the job once it is terminal, or as it is after `ms` */
   waitFor(owner: string, ms: number): Promise<RpcResult<Job>> {
-    return answer(() => this.waitForJob(owner, ms));
+    return answer(() => this.#waitForJob(owner, ms));
   }
 
-  private async waitForJob(owner: string, ms: number): Promise<Job> {
-    const r = this.mustLoad(owner);
+  async #waitForJob(owner: string, ms: number): Promise<Job> {
+    const r = this.#mustLoad(owner);
     if (isTerminal(r.status) || ms <= 0) return jobView(r);
     await new Promise<void>((resolve) => {
       const timer = setTimeout(done, ms);
@@ -197,55 +220,61 @@ export class JobObject extends DurableObject<Env> implements DriverHost {
         clearTimeout(timer);
         resolve();
       }
-      this.waiters.add(done);
+      this.#waiters.add(done);
     });
-    return jobView(this.mustLoad(owner));
+    // from memory: a terminal state reaches the waiters only once it is durable
+    return jobView(this.#mustLoad(owner));
   }
 
   cancel(owner: string): Promise<RpcResult<Job>> {
-    return answer(() => this.cancelJob(owner));
+    return answer(() => this.#cancelJob(owner));
   }
 
-  private async cancelJob(owner: string): Promise<Job> {
-    const r = this.mustLoad(owner);
+  async #cancelJob(owner: string): Promise<Job> {
+    const r = this.#mustLoad(owner);
     if (isTerminal(r.status)) throw new Refusal(errors.conflict('job_finished', `the job already ${r.status}`));
     const open = r.attempts.at(-1);
     const attempts = open && open.endedAt === undefined ? [...r.attempts.slice(0, -1), { ...open, endedAt: Date.now(), reason: 'canceled' }] : r.attempts;
-    await this.transition('canceled', { cancelRequested: true, attempts });
-    this.followAbort?.abort(new DOMException('canceled', 'AbortError'));
+    await this.#transition('canceled', { cancelRequested: true, attempts });
+    this.#followAbort?.abort(new DOMException('canceled', 'AbortError'));
     if (open && open.endedAt === undefined) await tellRunnerCancel(this.env, open);
-    return jobView(this.mustLoad(owner));
+    return jobView(this.#mustLoad(owner));
   }
 
   // ---- the driver ---------------------------------------------------------
 
   override async alarm(): Promise<void> {
-    const r = this.load();
+    const r = this.#load();
     if (!r || isTerminal(r.status)) return;
-    if (this.driving) {
+    if (this.#driving) {
       // still following the runner in this instance: just keep the watchdog armed
-      await this.setAlarm(Date.now() + 60_000);
+      await this.ctx.storage.setAlarm(Date.now() + 60_000);
       return;
     }
-    this.driving = true;
+    await this.#drive();
+  }
+
+  async #drive(): Promise<void> {
+    if (this.#driving) return;
+    this.#driving = true;
     try {
-      await driveJob(this, this.env);
+      await driveJob(this.#host, this.env);
     } finally {
-      this.driving = false;
+      this.#driving = false;
     }
   }
 
   // ---- events: SSE and WebSocket -------------------------------------------
 
   override fetch(request: Request): Response {
-    const r = this.load();
+    const r = this.#load();
     const owner = request.headers.get(ownerHeader);
     if (!r || owner === null || r.input.ownerKeyId !== owner) {
       const err = errors.notFound('job');
       return Response.json(err.body(), { status: err.status });
     }
     const lastId = Number(request.headers.get('last-event-id') ?? '0');
-    const replay = this.eventsAfter(Number.isSafeInteger(lastId) ? lastId : 0);
+    const replay = this.#eventsAfter(Number.isSafeInteger(lastId) ? lastId : 0);
     if (request.headers.get('upgrade')?.toLowerCase() === 'websocket') {
       const pair = new WebSocketPair();
       const [client, server] = [pair[0], pair[1]];
@@ -266,14 +295,14 @@ export class JobObject extends DurableObject<Env> implements DriverHost {
       if (closed) return;
       closed = true;
       clearInterval(keepAlive);
-      this.subscribers.delete(sub);
+      this.#subscribers.delete(sub);
       writer.close().catch(() => undefined);
     };
     const sub: Subscriber = { send: sse, close };
     write('retry: 2000\n\n');
     for (const e of replay) sse(e);
     if (isTerminal(r.status)) close();
-    else this.subscribers.add(sub);
+    else this.#subscribers.add(sub);
     return new Response(readable, { headers: { 'content-type': 'text/event-stream', 'cache-control': 'no-store', 'x-accel-buffering': 'no' } });
   }
 

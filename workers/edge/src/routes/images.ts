@@ -1,9 +1,9 @@
 // Image routes: the PNG itself (public, immutable), its metadata and lineage,
 // upscaling with the next super-resolution stage, and reading a PNG's parameters.
 import type { OpenAPIHono } from '@hono/zod-openapi';
-import { readPngMetadata } from '@imagen-ts/gpu-runner/png/metadata.ts';
+import { PNG_SIGNATURE, readPngMetadata, type InspectResult, type PngMetadata } from '@imagen-ts/protocol';
+import type { Context } from 'hono';
 import { getImage, getImageMeta, inspectImage, upscaleImage } from '../api/routes.ts';
-import type { InspectResult } from '../api/schemas.ts';
 import type { AppEnv } from '../app-env.ts';
 import { errors } from '../errors.ts';
 import { imageMeta, r2KeyOf } from '../images/image-store.ts';
@@ -11,7 +11,31 @@ import { createJob, pickRunner, randomSeed } from '../jobs/create-job.ts';
 import { nextStage } from '../jobs/job-model.ts';
 
 export const maxInspectBytes = 16 << 20;
-const pngSignature = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
+/** the uploaded PNG's bytes: a raw image/png body, or multipart/form-data's "file" */
+async function uploadedPng(c: Context<AppEnv>): Promise<Uint8Array> {
+  const type = (c.req.header('content-type') ?? '').split(';')[0]?.trim().toLowerCase();
+  let bytes: Uint8Array;
+  if (type === 'image/png' || type === 'application/octet-stream') {
+    bytes = new Uint8Array(await c.req.arrayBuffer());
+  } else if (type === 'multipart/form-data') {
+    let form: FormData;
+    try {
+      form = await c.req.formData();
+    } catch {
+      throw errors.invalid('body: not valid multipart/form-data', { field: 'file' });
+    }
+    const file = form.get('file');
+    if (file === null || typeof file === 'string') throw errors.invalid('file: upload the PNG as the form field "file"', { field: 'file' });
+    bytes = new Uint8Array(await file.arrayBuffer());
+  } else {
+    throw errors.invalid('Content-Type: send the PNG as image/png, or as multipart/form-data with a "file" field', {
+      field: 'Content-Type',
+      allowed: ['image/png', 'multipart/form-data'],
+    });
+  }
+  if (bytes.length < 8 || PNG_SIGNATURE.some((b, i) => bytes[i] !== b)) throw errors.invalid('file: not a PNG (bad signature)', { field: 'file' });
+  return bytes;
+}
 
 export function registerImageRoutes(app: OpenAPIHono<AppEnv>): void {
   app.openapi(getImage, async (c) => {
@@ -77,30 +101,10 @@ export function registerImageRoutes(app: OpenAPIHono<AppEnv>): void {
   });
 
   app.openapi(inspectImage, async (c) => {
-    const type = (c.req.header('content-type') ?? '').split(';')[0]?.trim().toLowerCase();
-    let bytes: Uint8Array;
-    if (type === 'image/png' || type === 'application/octet-stream') {
-      bytes = new Uint8Array(await c.req.arrayBuffer());
-    } else if (type === 'multipart/form-data') {
-      let form: FormData;
-      try {
-        form = await c.req.formData();
-      } catch {
-        throw errors.invalid('body: not valid multipart/form-data', { field: 'file' });
-      }
-      const file = form.get('file');
-      if (file === null || typeof file === 'string') throw errors.invalid('file: upload the PNG as the form field "file"', { field: 'file' });
-      bytes = new Uint8Array(await file.arrayBuffer());
-    } else {
-      throw errors.invalid('Content-Type: send the PNG as image/png, or as multipart/form-data with a "file" field', {
-        field: 'Content-Type',
-        allowed: ['image/png', 'multipart/form-data'],
-      });
-    }
-    if (bytes.length < 8 || pngSignature.some((b, i) => bytes[i] !== b)) throw errors.invalid('file: not a PNG (bad signature)', { field: 'file' });
-    let meta;
+    const bytes = await uploadedPng(c);
+    let meta: PngMetadata;
     try {
-      meta = readPngMetadata(bytes);
+      meta = await readPngMetadata(bytes);
     } catch (e) {
       throw errors.invalid(`file: ${e instanceof Error ? e.message : 'unreadable PNG'}`, { field: 'file' });
     }
@@ -108,7 +112,7 @@ export function registerImageRoutes(app: OpenAPIHono<AppEnv>): void {
   });
 }
 
-function inspectResult(meta: ReturnType<typeof readPngMetadata>): InspectResult {
+function inspectResult(meta: PngMetadata): InspectResult {
   const p = meta.parameters;
   const source = meta.imagen ? 'imagen-ts' : p ? 'a1111' : 'none';
   let request: Record<string, unknown> | null = null;

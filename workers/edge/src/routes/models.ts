@@ -1,7 +1,7 @@
 // GET /v1/models: what the ready runners serve (OpenAI's list shape, plus our stages).
 import type { OpenAPIHono } from '@hono/zod-openapi';
 import { listModels } from '../api/routes.ts';
-import type { ModelInfo } from '../api/schemas.ts';
+import type { ModelInfo } from '@imagen-ts/protocol';
 import type { AppEnv } from '../app-env.ts';
 import { loadConfig } from '../config.ts';
 import { errors } from '../errors.ts';
@@ -20,7 +20,7 @@ export function registerModelRoutes(app: OpenAPIHono<AppEnv>): void {
       sizes: m.stages.map((s) => s.resolution),
       stages: m.stages.map((s) => ({ name: s.name, resolution: s.resolution, defaults: s.defaults, noiseAugmentation: s.lowRes?.noiseAugmentation ?? null })),
       textEncoder: { id: m.textEncoder.id, maxTokens: m.textEncoder.maxTokens },
-      examplePrompts: m.examplePrompts ?? [],
+      examplePrompts: m.examplePrompts,
     }));
     return c.json({ object: 'list' as const, data }, 200);
   });

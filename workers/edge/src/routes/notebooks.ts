@@ -3,7 +3,7 @@
 // silently. Another key's notebook answers 404, like a missing one.
 import type { OpenAPIHono } from '@hono/zod-openapi';
 import { createNotebook, deleteNotebook, getNotebook, listNotebooks, putNotebook } from '../api/routes.ts';
-import type { Notebook } from '../api/schemas.ts';
+import type { Notebook } from '@imagen-ts/protocol';
 import type { AppEnv } from '../app-env.ts';
 import { errors } from '../errors.ts';
 

@@ -29,8 +29,10 @@ describe('discovery', () => {
   it('GET /v1/openapi.json documents every route', async () => {
     const res = await call('/v1/openapi.json');
     expect(res.status).toBe(200);
-    const doc = await res.json<{ openapi: string; paths: Record<string, Record<string, unknown>>; components: { securitySchemes: Record<string, unknown> } }>();
+    const doc = await res.json<{ openapi: string; paths: Record<string, Record<string, unknown>>; components: { securitySchemes: Record<string, unknown>; schemas: Record<string, unknown> } }>();
     expect(doc.openapi).toBe('3.1.0');
+    // the protocol package's schemas keep their names (zod .meta({ id })) in the document
+    expect(Object.keys(doc.components.schemas)).toEqual(expect.arrayContaining(['Error', 'GenerationRequest', 'UpscaleRequest', 'Job', 'ImageMeta', 'InspectResult']));
     expect(Object.keys(doc.paths).sort()).toEqual(
       [
         '/health',

@@ -1,9 +1,9 @@
 // OpenAI Images API compatibility: POST /v1/images/generations waits for the job
 // and answers in OpenAI's shape, so the `openai` client works with a baseURL.
 import type { OpenAPIHono } from '@hono/zod-openapi';
-import { bytesToBase64 } from '@imagen-ts/gpu-runner/service/embedding-codec.ts';
+import { bytesToBase64 } from '@imagen-ts/protocol';
 import { openAiGenerations } from '../api/routes.ts';
-import { maxWaitSeconds } from '../api/schemas.ts';
+import { maxWaitSeconds } from '@imagen-ts/protocol';
 import type { AppEnv } from '../app-env.ts';
 import { ApiError, errors } from '../errors.ts';
 import { r2KeyOf } from '../images/image-store.ts';

@@ -5,8 +5,8 @@
 // so the answer never goes stale and a notebook typing the same prompt again
 // costs no runner call.
 import type { OpenAPIHono } from '@hono/zod-openapi';
+import { TokenizeResult } from '@imagen-ts/protocol';
 import { tokenizePrompt } from '../api/routes.ts';
-import { TokenizeResult } from '../api/schemas.ts';
 import type { AppEnv } from '../app-env.ts';
 import { loadConfig } from '../config.ts';
 import { errors } from '../errors.ts';

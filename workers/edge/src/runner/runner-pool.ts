@@ -2,9 +2,9 @@
 // readiness checks, and a back-off for runners that answered badly, so they are
 // taken out and tried again later. State lives per isolate: every isolate (the
 // worker's, each job object's) learns runner health on its own.
-import { signRequest } from '@imagen-ts/gpu-runner/service/signing.ts';
+import { signRequest } from '@imagen-ts/protocol';
 import { signingKeyFor, type EdgeConfig, type RunnerSpec } from '../config.ts';
-import { RunnerModel } from './runner-types.ts';
+import { RunnerModel } from '@imagen-ts/protocol';
 
 export interface RunnerHandle {
   spec: RunnerSpec;

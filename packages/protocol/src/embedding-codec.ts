@@ -9,7 +9,19 @@
 //   then       float32   hiddenStates [batch, tokens, hidden]
 //   then       uint8     attentionMask [batch, tokens] (1 = real token)
 // The engine's BigInt64Array mask is carried as uint8: it only ever holds 0/1.
-import type { TextEmbeddings } from '../engine/types.ts';
+
+/** Token embeddings of a batch of prompts, as the text encoder produced them (the engine's input too). */
+export interface TextEmbeddings {
+  /** float32 [B, L, D] */
+  hiddenStates: Float32Array;
+  /** int64 as BigInt64Array [B, L], 1 = real token */
+  attentionMask: BigInt64Array;
+  batch: number;
+  tokens: number;
+  hidden: number;
+  /** per prompt: was it cut to maxTokens? */
+  truncated: boolean[];
+}
 
 export const embeddingContentType = 'application/vnd.imagen-ts.embeddings';
 export const embeddingMagic = 'IMEB';

@@ -4,7 +4,64 @@
 // uses), a value goes into tEXt when it is Latin-1 and into uncompressed iTXt
 // otherwise; and like Pillow we place text before IDAT, where readers that stop
 // at the first IDAT (Pillow's Image.open().info) still see it.
-import { crc32, inflateSync } from 'node:zlib';
+// Web-standard only (CRC-32 in JS, inflation on DecompressionStream), so the edge
+// reads uploaded PNGs in workerd and the notebook in the browser with this code.
+
+const crcTable = (() => {
+  const t = new Uint32Array(256);
+  for (let n = 0; n < 256; n++) {
+    let c = n;
+    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+    t[n] = c >>> 0;
+  }
+  return t;
+})();
+
+/** CRC-32 (ISO 3309, as PNG uses it) */
+export function crc32(bytes: Uint8Array): number {
+  let c = 0xffffffff;
+  for (let i = 0; i < bytes.length; i++) c = (crcTable[(c ^ (bytes[i] ?? 0)) & 0xff] ?? 0) ^ (c >>> 8);
+  return (c ^ 0xffffffff) >>> 0;
+}
+
+/** Most bytes all compressed text chunks of one PNG may inflate to: a zip bomb stops here, not in memory. */
+export const maxInflatedTextBytes = 1 << 20;
+
+export class PngTextError extends Error {
+  override name = 'PngTextError';
+}
+
+/**
+ * zlib-inflates `data` (PNG's compression method 0) with a byte budget shared by the
+ * caller's chunks; throws once the output would pass it, without buffering the rest.
+ */
+async function inflate(data: Uint8Array, budget: { left: number }, type: string): Promise<Uint8Array> {
+  const stream = new Blob([data as Uint8Array<ArrayBuffer>]).stream().pipeThrough(new DecompressionStream('deflate'));
+  const reader = stream.getReader();
+  const parts: Uint8Array[] = [];
+  let size = 0;
+  try {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      size += value.length;
+      if (size > budget.left) throw new PngTextError(`PNG ${type} chunk: inflates past the ${maxInflatedTextBytes}-byte budget for text`);
+      parts.push(value);
+    }
+  } catch (e) {
+    await reader.cancel().catch(() => undefined);
+    if (e instanceof PngTextError) throw e;
+    throw new PngTextError(`corrupt PNG: ${type} chunk does not inflate (${e instanceof Error ? e.message : String(e)})`);
+  }
+  budget.left -= size;
+  const out = new Uint8Array(size);
+  let pos = 0;
+  for (const p of parts) {
+    out.set(p, pos);
+    pos += p.length;
+  }
+  return out;
+}
 
 export const PNG_SIGNATURE = Uint8Array.of(0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a);
 
@@ -96,28 +153,32 @@ function nul(data: Uint8Array, from: number, type: string): number {
   return i;
 }
 
-/** Decodes one tEXt / zTXt / iTXt chunk into [keyword, value]. */
-export function decodeTextChunk(chunk: RawChunk): [string, string] {
+/** Decodes one tEXt / zTXt / iTXt chunk into [keyword, value]; compressed text spends `budget`. */
+export async function decodeTextChunk(chunk: RawChunk, budget = { left: maxInflatedTextBytes }): Promise<[string, string]> {
   const { type, data } = chunk;
   const k = nul(data, 0, type);
   const keyword = latin1Decoder.decode(data.subarray(0, k));
   if (type === 'tEXt') return [keyword, latin1Decoder.decode(data.subarray(k + 1))];
-  if (type === 'zTXt') return [keyword, latin1Decoder.decode(inflateSync(data.subarray(k + 2)))];
+  if (type === 'zTXt') return [keyword, latin1Decoder.decode(await inflate(data.subarray(k + 2), budget, type))];
   if (type !== 'iTXt') throw new Error(`not a text chunk: ${type}`);
   const compressed = data[k + 1] === 1;
   const lang = nul(data, k + 3, type);
   const tkey = nul(data, lang + 1, type);
   const body = data.subarray(tkey + 1);
-  return [keyword, utf8Decoder.decode(compressed ? inflateSync(body) : body)];
+  return [keyword, utf8Decoder.decode(compressed ? await inflate(body, budget, type) : body)];
 }
 
 export const TEXT_CHUNK_TYPES: ReadonlySet<string> = new Set(['tEXt', 'zTXt', 'iTXt']);
 
-/** All text chunks of a PNG as keyword → value; a repeated keyword keeps its last value (as Pillow does). */
-export function readTextChunks(png: Uint8Array): Record<string, string> {
+/**
+ * All text chunks of a PNG as keyword → value; a repeated keyword keeps its last value
+ * (as Pillow does). Compressed chunks together inflate to at most maxInflatedTextBytes.
+ */
+export async function readTextChunks(png: Uint8Array): Promise<Record<string, string>> {
   const text: Record<string, string> = {};
+  const budget = { left: maxInflatedTextBytes };
   for (const c of readChunks(png, TEXT_CHUNK_TYPES)) {
-    const [k, v] = decodeTextChunk(c);
+    const [k, v] = await decodeTextChunk(c, budget);
     text[k] = v;
   }
   return text;

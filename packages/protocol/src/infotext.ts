@@ -1,7 +1,9 @@
 // AUTOMATIC1111's "parameters" text (its "infotext"), written and read exactly
 // as stable-diffusion-webui does: modules/processing.py create_infotext and
 // modules/infotext_utils.py quote / unquote / parse_generation_parameters.
-import type { SamplerName } from '../manifest/schema.ts';
+// The reader takes untrusted text (any uploaded PNG), so it scans each line once:
+// no backtracking regex, time linear in the text's length.
+import type { SamplerName } from './limits.ts';
 
 /** Our sampler names → the names A1111 shows for the same algorithms. */
 export const a1111SamplerNames: Record<SamplerName, string> = { ddpm: 'DDPM', ddim: 'DDIM', 'dpmpp-2m': 'DPM++ 2M' };
@@ -44,9 +46,68 @@ export function formatInfotext({ prompt, negativePrompt, params }: InfotextInput
   return `${prompt}${neg}\n${line}`.trim();
 }
 
-// infotext_utils.re_param, with Python's Unicode \w spelled out for JS.
-const reParam = /\s*([\p{L}\p{N}_][\p{L}\p{N}_ \-/]+):\s*("(?:\\.|[^\\"])+"|[^,]*)(?:,|$)/gu;
 const reImageSize = /^(\d+)x(\d+)$/;
+// infotext_utils.re_param's character classes, with Python's Unicode \w spelled out for JS
+const keyStart = /[\p{L}\p{N}_]/u;
+const keyChar = /[\p{L}\p{N}_ \-/]/u;
+const space = /\s/u;
+
+/** end of a JSON-style quoted value starting at `from` (a '"'), or -1: `"(?:\\.|[^\\"])+"` */
+function quotedEnd(chars: readonly string[], from: number): number {
+  let i = from + 1;
+  while (i < chars.length) {
+    const ch = chars[i];
+    if (ch === '\\') {
+      if (i + 1 >= chars.length) return -1;
+      i += 2;
+    } else if (ch === '"') {
+      return i > from + 1 ? i + 1 : -1;
+    } else i++;
+  }
+  return -1;
+}
+
+/**
+ * The key: value pairs of A1111's last infotext line, as re.findall(re_param, line) finds
+ * them: `\s*(key):\s*("quoted"|[^,]*)(?:,|$)` matched left to right. One pass: a key that
+ * runs into a non-key character other than ':' fails for every start inside it, so the
+ * scan resumes after it instead of retrying each start (the regex's quadratic case).
+ */
+export function scanParams(line: string): Array<[string, string]> {
+  const chars = Array.from(line);
+  const out: Array<[string, string]> = [];
+  let p = 0;
+  while (p < chars.length) {
+    let i = p;
+    while (i < chars.length && space.test(chars[i] ?? '')) i++;
+    if (i >= chars.length) break;
+    if (!keyStart.test(chars[i] ?? '')) {
+      p = i + 1;
+      continue;
+    }
+    let k = i + 1;
+    while (k < chars.length && keyChar.test(chars[k] ?? '')) k++;
+    if (k - i < 2 || chars[k] !== ':') {
+      // every start in (i, k) reaches the same character k, which is not ':'
+      p = Math.max(k, i + 1);
+      continue;
+    }
+    let v = k + 1;
+    while (v < chars.length && space.test(chars[v] ?? '')) v++;
+    let end = -1;
+    if (chars[v] === '"') {
+      const q = quotedEnd(chars, v);
+      if (q >= 0 && (q === chars.length || chars[q] === ',')) end = q;
+    }
+    if (end < 0) {
+      end = v;
+      while (end < chars.length && chars[end] !== ',') end++;
+    }
+    out.push([chars.slice(i, k).join(''), chars.slice(v, end).join('')]);
+    p = end < chars.length ? end + 1 : end;
+  }
+  return out;
+}
 
 export interface Infotext {
   prompt: string;
@@ -73,9 +134,11 @@ function num(v: string | undefined, integer: boolean): number | undefined {
 export function parseInfotext(text: string): Infotext {
   const lines = text.trim().split('\n');
   let lastLine = lines.pop() ?? '';
-  if ([...lastLine.matchAll(reParam)].length < 3) {
+  let pairs = scanParams(lastLine);
+  if (pairs.length < 3) {
     lines.push(lastLine);
     lastLine = '';
+    pairs = [];
   }
   let prompt = '';
   let negativePrompt = '';
@@ -90,9 +153,7 @@ export function parseInfotext(text: string): Infotext {
     else prompt += (prompt === '' ? '' : '\n') + line;
   }
   const params: Record<string, string> = {};
-  for (const m of lastLine.matchAll(reParam)) {
-    const key = m[1] ?? '';
-    const v = m[2] ?? '';
+  for (const [key, v] of pairs) {
     // A1111 indexes v[0] and drops the pair (an IndexError it logs) when the value is empty
     if (v === '') continue;
     params[key] = v.startsWith('"') && v.endsWith('"') ? unquote(v) : v;

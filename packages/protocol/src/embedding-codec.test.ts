@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { TextEmbeddings } from '../engine/types.ts';
-import { base64ToBytes, bytesToBase64, decodeEmbeddings, EmbeddingCodecError, encodeEmbeddings, sliceEmbeddings } from './embedding-codec.ts';
+import { base64ToBytes, bytesToBase64, decodeEmbeddings, EmbeddingCodecError, encodeEmbeddings, sliceEmbeddings, type TextEmbeddings } from './embedding-codec.ts';
 
 const encoder = { id: 'enc', sha256: 'a'.repeat(64) };
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { formatInfotext, parseInfotext, quote, samplerFromA1111, unquote } from './infotext.ts';
+import { formatInfotext, parseInfotext, quote, samplerFromA1111, scanParams, unquote } from './infotext.ts';
 
 describe('A1111 infotext', () => {
   it('writes the exact AUTOMATIC1111 layout', () => {
@@ -108,5 +108,33 @@ describe('A1111 infotext', () => {
     expect(samplerFromA1111('DPM++ 2M')).toBe('dpmpp-2m');
     expect(samplerFromA1111('DDIM')).toBe('ddim');
     expect(samplerFromA1111('Euler a')).toBeUndefined();
+  });
+});
+
+// infotext_utils.re_param as the parser used it before: the reference the scanner must agree with
+const reParam = /\s*([\p{L}\p{N}_][\p{L}\p{N}_ \-/]+):\s*("(?:\\.|[^\\"])+"|[^,]*)(?:,|$)/gu;
+
+describe('scanParams (the linear-time re_param)', () => {
+  it("finds exactly the pairs A1111's regex finds, on random lines built from the tricky characters", () => {
+    const alphabet = ['a', 'B', '7', '_', ' ', '-', '/', ':', ',', '"', '\\', 'é', '\t', '.', 'x', '😀'];
+    let state = 12345;
+    const rand = () => ((state = (Math.imul(state, 1103515245) + 12345) >>> 0) / 2 ** 32);
+    for (let n = 0; n < 3000; n++) {
+      let line = '';
+      const len = Math.floor(rand() * 40);
+      for (let i = 0; i < len; i++) line += alphabet[Math.floor(rand() * alphabet.length)];
+      const expected = [...line.matchAll(reParam)].map((m) => [m[1], m[2]]);
+      expect(scanParams(line), JSON.stringify(line)).toEqual(expected);
+    }
+  });
+
+  it('takes linear time on the input that makes the regex quadratic (a long key that never reaches ":")', () => {
+    const hostile = `${'a '.repeat(100_000)}\nSteps${' x'.repeat(200_000)}`;
+    const t0 = performance.now();
+    const t = parseInfotext(hostile);
+    const ms = performance.now() - t0;
+    expect(t.params).toEqual({});
+    // the regex is quadratic here (each of the 400 000 starts rescans the run to its end); one pass is not
+    expect(ms).toBeLessThan(2000);
   });
 });

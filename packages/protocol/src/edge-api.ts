@@ -1,75 +1,57 @@
-// The edge API's bodies (zod, with OpenAPI metadata). Pure schemas: no worker
-// types, so the typed client (../client.ts) can be imported from Node and the
-// browser.
-import { z } from '@hono/zod-openapi';
+// The edge's public API: request, response and event bodies (zod; `.meta({ id })`
+// names them in the OpenAPI document). Pure schemas, so the worker, the typed
+// client, the notebook and tests share them.
+import { z } from 'zod';
+import { ErrorBody } from './errors.ts';
+import { ImageCount, LIMITS, Prompt, publicSizes, Seed, StageName, StageParams } from './limits.ts';
+import { JobStatus, Progress, RunnerTokenizeRequest, RunnerTokenizeResult } from './runner-api.ts';
 
-export const samplerNames = ['ddpm', 'ddim', 'dpmpp-2m'] as const;
-export const sizes = [64, 256, 1024] as const;
-export const maxPromptChars = 4000;
-export const maxImagesPerRequest = 8;
+export { ErrorBody };
 /** longest synchronous wait (Prefer: wait=N) */
 export const maxWaitSeconds = 300;
 
-export const ErrorBody = z
-  .object({
-    error: z.object({
-      code: z.string().openapi({ example: 'invalid_request' }),
-      message: z.string(),
-      field: z.string().optional(),
-      allowed: z.array(z.unknown()).optional(),
-    }),
-  })
-  .openapi('Error');
-
-const seed = z.number().int().min(0).max(0xffffffff);
-
-export const StageOverrides = z.strictObject({
-  steps: z.number().int().min(1).max(1000).optional(),
-  sampler: z.enum(samplerNames).optional(),
-  guidance: z.number().min(0).max(50).optional(),
-  noiseAugmentation: z.number().int().min(0).max(100_000).optional(),
-});
+/** per-stage overrides by the model's stage names */
+export const StageOverrides = StageParams;
 
 export const GenerationRequest = z
   .strictObject({
-    prompt: z.string().trim().min(1).max(maxPromptChars).openapi({ example: 'a watercolor fox in the snow' }),
-    negativePrompt: z.string().max(maxPromptChars).optional(),
+    prompt: z.string().trim().min(1).max(LIMITS.promptChars).meta({ example: 'a watercolor fox in the snow' }),
+    negativePrompt: Prompt.optional(),
     /** uint32, or "random" (the default): the edge draws one and reports it */
-    seed: z.union([seed, z.literal('random')]).default('random'),
-    n: z.number().int().min(1).max(maxImagesPerRequest).default(1),
-    size: z.union([z.literal(64), z.literal(256), z.literal(1024)]).default(64).openapi({ type: 'integer', enum: [...sizes] }),
+    seed: z.union([Seed, z.literal('random')]).default('random'),
+    n: ImageCount.default(1),
+    size: z.literal([...publicSizes]).default(64).meta({ type: 'integer', enum: [...publicSizes] }),
     /** base stage's steps, sampler and guidance; SR stages keep their defaults unless `stages` says otherwise */
-    steps: z.number().int().min(1).max(1000).optional(),
-    sampler: z.enum(samplerNames).optional(),
-    guidance: z.number().min(0).max(50).optional(),
+    steps: StageParams.shape.steps,
+    sampler: StageParams.shape.sampler,
+    guidance: StageParams.shape.guidance,
     /** noise-augmentation level of every super-resolution stage that runs */
-    noiseAugmentation: z.number().int().min(0).max(100_000).optional(),
+    noiseAugmentation: StageParams.shape.noiseAugmentation,
     /** per-stage overrides by the model's stage names (see GET /v1/models) */
-    stages: z.record(z.string().max(64), StageOverrides).optional(),
+    stages: z.record(StageName, StageOverrides).optional(),
     model: z.string().min(1).max(128).optional(),
   })
-  .openapi('GenerationRequest');
+  .meta({ id: 'GenerationRequest' });
 export type GenerationRequest = z.infer<typeof GenerationRequest>;
 
 export const UpscaleRequest = z
   .strictObject({
     /** default: the prompt the parent image was made with */
-    prompt: z.string().trim().min(1).max(maxPromptChars).optional(),
-    negativePrompt: z.string().max(maxPromptChars).optional(),
-    seed: z.union([seed, z.literal('random')]).default('random'),
-    steps: z.number().int().min(1).max(1000).optional(),
-    sampler: z.enum(samplerNames).optional(),
-    guidance: z.number().min(0).max(50).optional(),
-    noiseAugmentation: z.number().int().min(0).max(100_000).optional(),
+    prompt: z.string().trim().min(1).max(LIMITS.promptChars).optional(),
+    negativePrompt: Prompt.optional(),
+    seed: z.union([Seed, z.literal('random')]).default('random'),
+    steps: StageParams.shape.steps,
+    sampler: StageParams.shape.sampler,
+    guidance: StageParams.shape.guidance,
+    noiseAugmentation: StageParams.shape.noiseAugmentation,
   })
-  .openapi('UpscaleRequest');
+  .meta({ id: 'UpscaleRequest' });
 export type UpscaleRequest = z.infer<typeof UpscaleRequest>;
 
-export const jobStatuses = ['queued', 'running', 'succeeded', 'failed', 'canceled'] as const;
-export type JobStatus = (typeof jobStatuses)[number];
+export { jobStatuses, JobStatus, terminalStatuses, isTerminalStatus, Progress } from './runner-api.ts';
 
 export const JobImage = z.object({
-  id: z.string().openapi({ description: 'sha256 of the PNG bytes' }),
+  id: z.string().meta({ description: 'sha256 of the PNG bytes' }),
   index: z.number().int(),
   seed: z.number().int(),
   width: z.number().int(),
@@ -82,7 +64,7 @@ export const Job = z
   .object({
     id: z.string(),
     kind: z.enum(['generation', 'upscale']),
-    status: z.enum(jobStatuses),
+    status: JobStatus,
     createdAt: z.string(),
     updatedAt: z.string(),
     model: z.string(),
@@ -92,15 +74,23 @@ export const Job = z
     /** upscales: the image this job started from */
     parentImageId: z.string().nullable(),
     attempts: z.number().int(),
-    progress: z
-      .object({ stage: z.string(), stageIndex: z.number().int(), step: z.number().int(), totalSteps: z.number().int() })
-      .nullable(),
+    progress: Progress.nullable(),
     images: z.array(JobImage),
     error: z.object({ code: z.string(), message: z.string() }).nullable(),
     embeddingCache: z.enum(['hit', 'miss']).nullable(),
   })
-  .openapi('Job');
+  .meta({ id: 'Job' });
 export type Job = z.infer<typeof Job>;
+
+/**
+ * GET /v1/jobs/:id/events (SSE or WebSocket): `state` on every transition (data: the
+ * Job), `progress` while a stage runs (data: JobProgressEvent).
+ */
+export const jobEventTypes = ['state', 'progress'] as const;
+export type JobEventType = (typeof jobEventTypes)[number];
+/** a `progress` event's data; the preview is a data: URL of the current predicted image */
+export const JobProgressEvent = Progress.extend({ preview: z.string().optional() }).meta({ id: 'JobProgressEvent' });
+export type JobProgressEvent = z.infer<typeof JobProgressEvent>;
 
 export const JobId = z.string().regex(/^job_[a-z0-9]{26}$/, 'a job id such as job_…');
 export const ImageId = z.string().regex(/^[0-9a-f]{64}$/, 'an image id (64 lowercase hex characters)');
@@ -127,7 +117,7 @@ export const ImageMeta = z
     ),
     children: z.array(z.object({ imageId: z.string(), jobId: z.string(), stage: z.string() })),
   })
-  .openapi('ImageMeta');
+  .meta({ id: 'ImageMeta' });
 export type ImageMeta = z.infer<typeof ImageMeta>;
 
 export const InspectResult = z
@@ -152,7 +142,7 @@ export const InspectResult = z
     /** a POST /v1/generations body that repeats the image, as far as the metadata tells */
     request: z.record(z.string(), z.unknown()).nullable(),
   })
-  .openapi('InspectResult');
+  .meta({ id: 'InspectResult' });
 export type InspectResult = z.infer<typeof InspectResult>;
 
 export const openAiSizes = ['64x64', '256x256', '1024x1024'] as const;
@@ -161,20 +151,20 @@ export const openAiSizes = ['64x64', '256x256', '1024x1024'] as const;
 // user, ...) are accepted and ignored, as OpenAI clients send them.
 export const OpenAiImageRequest = z
   .looseObject({
-    prompt: z.string().trim().min(1).max(maxPromptChars),
+    prompt: z.string().trim().min(1).max(LIMITS.promptChars),
     model: z.string().max(128).optional(),
-    n: z.number().int().min(1).max(maxImagesPerRequest).default(1),
+    n: ImageCount.default(1),
     size: z.enum(openAiSizes).default('256x256'),
     response_format: z.enum(['url', 'b64_json']).default('url'),
   })
-  .openapi('OpenAiImageRequest');
+  .meta({ id: 'OpenAiImageRequest' });
 
 export const OpenAiImageResponse = z
   .object({
     created: z.number().int(),
     data: z.array(z.object({ url: z.string().optional(), b64_json: z.string().optional(), revised_prompt: z.string().optional() })),
   })
-  .openapi('OpenAiImageResponse');
+  .meta({ id: 'OpenAiImageResponse' });
 
 export const ModelInfo = z.object({
   id: z.string(),
@@ -196,25 +186,18 @@ export const ModelInfo = z.object({
 });
 export type ModelInfo = z.infer<typeof ModelInfo>;
 
-export const TokenizeInput = z
-  .strictObject({
-    prompt: z.string().max(maxPromptChars).openapi({ example: 'a watercolor painting of a red circle' }),
-    model: z.string().min(1).max(200).optional().openapi({ description: 'a model id from GET /v1/models (default: any ready runner)' }),
-  })
-  .openapi('TokenizeInput');
+/** POST /v1/tokenize at the edge: the runner's body, plus which model's tokenizer */
+export const TokenizeInput = RunnerTokenizeRequest.extend({
+  prompt: RunnerTokenizeRequest.shape.prompt.meta({ example: 'a watercolor painting of a red circle' }),
+  model: z.string().min(1).max(128).optional().meta({ description: 'a model id from GET /v1/models (default: any ready runner)' }),
+}).meta({ id: 'TokenizeInput' });
+export type TokenizeInput = z.infer<typeof TokenizeInput>;
 
-export const TokenizeResult = z
-  .object({
-    model: z.string(),
-    tokens: z.number().int().openapi({ description: 'token count with special tokens, before truncation' }),
-    maxTokens: z.number().int(),
-    truncated: z.boolean().openapi({ description: 'the encoder sees only the first maxTokens tokens' }),
-    unknown: z.array(z.string()).openapi({ description: 'words the tokenizer does not know (its unknown token, or spelled out)' }),
-  })
-  .openapi('TokenizeResult');
+/** POST /v1/tokenize's answer, the runner's and the edge's alike */
+export const TokenizeResult = RunnerTokenizeResult.meta({ id: 'TokenizeResult' });
 export type TokenizeResult = z.infer<typeof TokenizeResult>;
 
-export const ModelList = z.object({ object: z.literal('list'), data: z.array(ModelInfo) }).openapi('ModelList');
+export const ModelList = z.object({ object: z.literal('list'), data: z.array(ModelInfo) }).meta({ id: 'ModelList' });
 
 export const maxNotebookBytes = 1 << 20;
 
@@ -225,14 +208,14 @@ const jsonContent = z
   .unknown()
   .refine((v) => v !== undefined, 'required: any JSON value')
   .transform((v) => v as JsonValue)
-  .openapi({ description: 'any JSON value; the notebook app owns its structure' });
+  .meta({ description: 'any JSON value; the notebook app owns its structure' });
 
 export const NotebookInput = z
   .strictObject({
     title: z.string().trim().min(1).max(200),
     content: jsonContent,
   })
-  .openapi('NotebookInput');
+  .meta({ id: 'NotebookInput' });
 export type NotebookInput = z.infer<typeof NotebookInput>;
 
 export const NotebookSummary = z.object({
@@ -244,7 +227,7 @@ export const NotebookSummary = z.object({
   updatedAt: z.string(),
 });
 
-export const Notebook = NotebookSummary.extend({ content: z.unknown().openapi({ description: 'any JSON value' }) }).openapi('Notebook');
+export const Notebook = NotebookSummary.extend({ content: z.unknown().meta({ description: 'any JSON value' }) }).meta({ id: 'Notebook' });
 export type Notebook = z.infer<typeof Notebook>;
 
-export const NotebookList = z.object({ notebooks: z.array(NotebookSummary) }).openapi('NotebookList');
+export const NotebookList = z.object({ notebooks: z.array(NotebookSummary) }).meta({ id: 'NotebookList' });
