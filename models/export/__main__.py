@@ -20,6 +20,17 @@ from .manifest import TEXT_ENCODER_ONNX, build_manifest, stage_file, write_json
 from .check_onnx import main as check_main
 from .onnx_export import export_encoder, export_stage
 
+# Prompts from the shapes world the model draws well (ShapesBench's "single"
+# category is its strongest; see MODEL_CARD.md), offered by the notebook.
+EMBEDDED_EXAMPLES = [
+    "a red circle on a white background",
+    "a large green triangle on an orange background",
+    "a small purple star",
+    "two red circles above a blue square",
+    "a pink heart on a white background",
+]
+
+
 def export_embedded(check: bool = True, timing_runs: int = 0) -> int:
     enc, stages = load_embedded()
     os.makedirs(EMBEDDED_DIR, exist_ok=True)
@@ -33,7 +44,7 @@ def export_embedded(check: bool = True, timing_runs: int = 0) -> int:
         cascade, EMBEDDED_DIR, id="imagen-ts-embedded-shapes", name="imagen-ts embedded shapes cascade",
         description=("Imagen-style cascade (frozen T5-style encoder, 64 px base, 64->256 and 256->1024 SR "
                      "Efficient U-Nets) trained from scratch on the procedural shapes world; see MODEL_CARD.md."),
-        license="Apache-2.0", encoder_id="imagen-ts-shapes-t5")
+        license="Apache-2.0", encoder_id="imagen-ts-shapes-t5", example_prompts=EMBEDDED_EXAMPLES)
     write_json(os.path.join(EMBEDDED_DIR, "manifest.json"), manifest)
     print(json.dumps({"wrote": EMBEDDED_DIR, "training": training_summary()}))
     if not check:

@@ -12,8 +12,11 @@ def stage_file(name: str) -> str:
 
 
 def build_manifest(cascade: dict, folder: str, *, id: str, name: str, description: str, license: str,
-                   encoder_id: str, overrides: dict = None) -> dict:
+                   encoder_id: str, overrides: dict = None, example_prompts: list = None) -> dict:
     """Reads the ONNX files already written into `folder` for their sha256s.
+
+    example_prompts: a few prompts from the model's world; the notebook offers
+    them (placeholder, examples) so a new user starts inside what the model knows.
 
     overrides: {stage: {field: value}} applied on top of the config (e.g. tuned defaults).
     """
@@ -35,12 +38,17 @@ def build_manifest(cascade: dict, folder: str, *, id: str, name: str, descriptio
         for k, v in ((overrides or {}).get(stage_name) or {}).items():
             rec[k] = v
         stages.append(rec)
-    return {
+    out = {
         "schemaVersion": 1,
         "id": id,
         "name": name,
         "description": description,
         "license": license,
+    }
+    if example_prompts:
+        out["examplePrompts"] = list(example_prompts)
+    return {
+        **out,
         "textEncoder": {
             "id": encoder_id,
             "tokenizer": "tokenizer.json",

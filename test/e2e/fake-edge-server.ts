@@ -4,11 +4,29 @@
 // in a text chunk, and /v1/images/inspect reading it back. Not the real system.
 //   node test/e2e/fake-edge-server.ts [port]      (API key: test-key)
 import { createServer } from 'node:http';
+import type { ModelInfo } from '@imagen-ts/protocol';
 import { decode, encode } from 'fast-png';
 import { createFakeEdge } from '../../apps/notebook/lib/testing/fake-edge.ts';
 
 const port = Number(process.argv[2] ?? 8797);
-const edge = createFakeEdge({ autoComplete: false });
+// the embedded model's stage defaults, so the UI shows what it would with the real one
+const models: ModelInfo[] = [
+  {
+    id: 'fake',
+    object: 'model',
+    created: 0,
+    owned_by: 'test',
+    sizes: [64, 256, 1024],
+    stages: [
+      { name: 'base64', resolution: 64, defaults: { sampler: 'dpmpp-2m', steps: 20, guidance: 2 }, noiseAugmentation: null },
+      { name: 'sr256', resolution: 256, defaults: { sampler: 'dpmpp-2m', steps: 15, guidance: 2 }, noiseAugmentation: 100 },
+      { name: 'sr1024', resolution: 1024, defaults: { sampler: 'dpmpp-2m', steps: 8, guidance: 1 }, noiseAugmentation: 100 },
+    ],
+    textEncoder: { id: 't', maxTokens: 48 },
+    examplePrompts: ['two red circles above a blue square', 'a small green triangle'],
+  },
+];
+const edge = createFakeEdge({ autoComplete: false, models });
 const made = new Map<string, { request: Record<string, unknown>; seed: number }>();
 
 function png(id: string, size: number, meta: { request: Record<string, unknown>; seed: number } | undefined): Uint8Array {
@@ -63,7 +81,7 @@ const server = createServer((req, res) => {
         return;
       }
       if (url.pathname === '/v1/models') {
-        res.writeHead(200, { ...cors, 'Content-Type': 'application/json' }).end(JSON.stringify({ object: 'list', data: [{ id: 'fake', object: 'model', created: 0, owned_by: 'test', sizes: [64, 256, 1024], stages: [], textEncoder: { id: 't', maxTokens: 64 } }] }));
+        res.writeHead(200, { ...cors, 'Content-Type': 'application/json' }).end(JSON.stringify({ object: 'list', data: models }));
         return;
       }
       const headers = new Headers();

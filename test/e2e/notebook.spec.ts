@@ -20,6 +20,11 @@ let upscaled1024Sha = '';
 
 const cell = (page: Page, n: number): Locator => page.getByRole('region', { name: new RegExp(`^Cell ${n}: `) });
 const field = (scope: Locator, label: string): Locator => scope.getByLabel(label, { exact: true });
+/** one actions menu per image: open it, then pick the action */
+async function imageAction(scope: Locator, label: string, action: string): Promise<void> {
+  await scope.getByLabel(`Actions for ${label}`, { exact: true }).first().click();
+  await scope.getByRole('group', { name: `Actions for ${label}` }).getByRole('button', { name: action }).click();
+}
 const shasOf = (scope: Locator): Promise<string[]> => scope.getByRole('figure').evaluateAll((els) => els.map((e) => e.getAttribute('data-sha256') ?? ''));
 
 async function shot(page: Page, info: TestInfo, name: string): Promise<void> {
@@ -85,7 +90,7 @@ test('runs a prompt cell with a fixed seed', async ({ page }, info) => {
 
 test('upscales one image to 256', async ({ page }, info) => {
   await page.goto(notebookUrl);
-  await cell(page, 1).getByRole('button', { name: 'Upscale Image 1', exact: true }).click();
+  await imageAction(cell(page, 1), 'Image 1', 'Upscale to 256');
   const c2 = cell(page, 2);
   await expect(c2.getByRole('heading')).toContainText('Upscale');
   await expect(field(c2, 'Source image')).toHaveValue(/:0$/);
@@ -101,7 +106,7 @@ test('upscales one image to 256', async ({ page }, info) => {
 
 test('chains a 1024 upscale from the 256 cell', async ({ page }, info) => {
   await page.goto(notebookUrl);
-  await cell(page, 2).getByRole('button', { name: 'Upscale Image 1', exact: true }).click();
+  await imageAction(cell(page, 2), 'Image 1', 'Upscale to 1024');
   const c3 = cell(page, 3);
   await expect(c3.getByRole('heading')).toContainText('Upscale');
   await field(c3, 'Seed').fill('78');
@@ -207,4 +212,117 @@ test('recreates a cell from a dropped PNG', async ({ page }, info) => {
   await expect(field(made, 'Steps')).toHaveValue(String(env.steps));
   await expect(made.getByText('not run')).toBeVisible();
   await shot(page, info, '13-recreated');
+});
+
+/** The served model, as the notebook reads it. */
+async function servedModel(): Promise<{ id: string; textEncoder: { maxTokens: number }; examplePrompts: string[]; stages: { resolution: number; defaults: { steps: number; sampler: string; guidance: number } }[] }> {
+  const config = (await (await fetch(`${env.baseUrl}/api/dev-config`)).json()) as { edgeUrl: string; apiKey: string };
+  const res = await fetch(`${config.edgeUrl}/v1/models`, { headers: { Authorization: `Bearer ${config.apiKey}` } });
+  return ((await res.json()) as { data: Awaited<ReturnType<typeof servedModel>>[] }).data[0]!;
+}
+
+async function addCell(page: Page, kind: 'Prompt' | 'Sweep'): Promise<Locator> {
+  // the notebook's cells are there once its first cell is
+  await expect(cell(page, 1)).toBeVisible();
+  const before = await page.getByRole('region', { name: /^Cell \d+: / }).count();
+  await page.getByRole('button', { name: `+ ${kind}`, exact: true }).click();
+  return cell(page, before + 1);
+}
+
+test("new cells take the model's defaults; a changed value shows the model's and resets to it", async ({ page }, info) => {
+  const model = await servedModel();
+  const base = model.stages.find((s) => s.resolution === 64)!.defaults;
+  await page.goto(notebookUrl);
+  await expect(page.getByTestId('model')).toHaveText(`model: ${model.id}`);
+  const c = await addCell(page, 'Prompt');
+  await expect(field(c, 'Steps')).toHaveValue(String(base.steps));
+  await expect(field(c, 'Sampler')).toHaveValue(base.sampler);
+  await expect(field(c, 'Guidance')).toHaveValue(String(base.guidance));
+  await expect(c.getByText(/differ from the model/)).toHaveCount(0);
+  await field(c, 'Steps').fill(String(base.steps + 7));
+  await expect(c.getByText('1 differ from the model')).toBeVisible();
+  await expect(c.getByText(`model default: ${base.steps}`)).toBeVisible();
+  await shot(page, info, '14-differs-from-model');
+  await c.getByRole('button', { name: 'Reset to model defaults' }).click();
+  await expect(field(c, 'Steps')).toHaveValue(String(base.steps));
+  await expect(c.getByText(/differ from the model/)).toHaveCount(0);
+});
+
+test('shows each error once, next to its field, after it was touched', async ({ page }, info) => {
+  await page.goto(notebookUrl);
+  const c = await addCell(page, 'Prompt');
+  // an untouched new cell complains about nothing
+  await expect(c.getByText('prompt must not be empty')).toHaveCount(0);
+  await expect(c.getByText('not run', { exact: true })).toBeVisible();
+  await shot(page, info, '15-new-cell-quiet');
+  await field(c, 'Steps').fill('5000');
+  await expect(c.getByText('steps must be an integer in [1, 1000], got 5000')).toHaveCount(1);
+  await expect(c.getByText('prompt must not be empty')).toHaveCount(0);
+  await c.getByRole('button', { name: /^Run Cell \d+: Prompt$/ }).click();
+  await expect(c.getByText('prompt must not be empty')).toHaveCount(1);
+  await expect(c.getByText('steps must be an integer in [1, 1000], got 5000')).toHaveCount(1);
+  await expect(field(c, 'Prompt')).toBeFocused();
+  await expect(c.getByRole('alert')).toHaveCount(0);
+  await shot(page, info, '16-errors-once');
+});
+
+test('opens an image in the viewer: full resolution, zoom, arrow keys, parameters', async ({ page }, info) => {
+  await page.goto(notebookUrl);
+  const c1 = cell(page, 1);
+  // 64 px outputs are shown at 256 px with sharp pixels
+  const thumb = c1.getByRole('figure').first().locator('img');
+  await expect(thumb).toHaveAttribute('width', '256');
+  await expect(thumb).toHaveClass(/pixelated/);
+  await c1.getByRole('button', { name: 'Open Image 1 in the viewer' }).click();
+  const viewer = page.getByRole('dialog', { name: 'Image viewer: Image 1' });
+  await expect(viewer).toBeVisible();
+  await expect(viewer.getByRole('complementary', { name: 'Parameters' })).toContainText(prompt);
+  await expect(viewer.getByRole('complementary', { name: 'Parameters' })).toContainText(`Image sha256: ${baseShas[0]}`);
+  await shot(page, info, '17-viewer');
+  await page.keyboard.press('ArrowRight');
+  await expect(page.getByRole('dialog', { name: 'Image viewer: Image 2' })).toBeVisible();
+  await page.getByRole('dialog').getByRole('button', { name: '4×' }).click();
+  await expect(page.getByRole('dialog').getByRole('img')).toHaveCSS('width', '256px');
+  await shot(page, info, '18-viewer-zoomed');
+  await page.keyboard.press('Escape');
+  await expect(page.getByRole('dialog')).toHaveCount(0);
+  // the 1024 upscale keeps its aspect ratio and is downscaled smoothly
+  const big = cell(page, 3).getByRole('figure').first().locator('img');
+  await expect(big).toHaveAttribute('width', '256');
+  await expect(big).toHaveClass(/smooth/);
+});
+
+test('runs a sweep as a labelled grid: seeds × guidance, with headers', async ({ page }, info) => {
+  await page.goto(notebookUrl);
+  const c = await addCell(page, 'Sweep');
+  await field(c, 'Prompt').fill(prompt);
+  await field(c, 'Seeds (rows)').fill('5, 6');
+  await field(c, 'Guidance values (columns)').fill('1, 3');
+  await field(c, 'Steps').fill(String(env.steps));
+  await field(c, 'Prompt').click();
+  await c.getByRole('button', { name: /^Run Cell \d+: Sweep$/ }).click();
+  const grid = c.getByRole('table');
+  await expect(grid.getByRole('figure')).toHaveCount(4, { timeout: env.testTimeoutMs });
+  await expect(grid.getByRole('columnheader')).toHaveText(['seed \\ guidance', 'guidance 1', 'guidance 3']);
+  await expect(grid.getByRole('rowheader')).toHaveText(['seed 5', 'seed 6']);
+  await expect(grid.getByRole('row').nth(2).getByRole('figure').locator('strong')).toHaveText(['6', '6']);
+  // the fields fold away once the cell has run: the images come first
+  await expect(field(c, 'Prompt')).toBeHidden();
+  await shot(page, info, '19-sweep-grid');
+});
+
+test("warns of words the model's tokenizer does not know and of a prompt cut at its max tokens", async ({ page }, info) => {
+  const model = await servedModel();
+  await page.goto(notebookUrl);
+  const c = await addCell(page, 'Prompt');
+  // the placeholder is one of the model's own example prompts
+  if (model.examplePrompts[0]) await expect(field(c, 'Prompt')).toHaveAttribute('placeholder', `e.g. ${model.examplePrompts[0]}`);
+  await field(c, 'Prompt').fill('a watercolor painting of a red circle');
+  await expect(c.getByText(/Words the model does not know/)).toContainText('watercolor');
+  await expect(c.getByText(/Words the model does not know/)).not.toContainText('circle');
+  await expect(c.getByTestId('token-count')).toHaveText(new RegExp(`^\\d+ / ${model.textEncoder.maxTokens} tokens$`));
+  await shot(page, info, '20-unknown-words');
+  await field(c, 'Prompt').fill(Array.from({ length: model.textEncoder.maxTokens }, () => 'a red circle').join(' and '));
+  await expect(c.getByText(`The model reads only the first ${model.textEncoder.maxTokens} tokens: the end of this prompt is cut.`)).toBeVisible();
+  await shot(page, info, '21-truncated');
 });

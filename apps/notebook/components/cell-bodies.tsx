@@ -4,9 +4,12 @@ import { useId } from 'react';
 import ReactMarkdown from 'react-markdown';
 import remarkGfm from 'remark-gfm';
 import type { NoteCell, NotebookDoc, PromptCell, SweepCell, UpscaleCell } from '../lib/cell-types.ts';
-import { imageCount, inputSizeFor, isRunnable, limits, outputSize, samplers, upscaleSizes } from '../lib/cell-types.ts';
+import { imageCount, inputSizeFor, isRunnable, limits, outputSize, samplers, sweepValues, upscaleSizes } from '../lib/cell-types.ts';
 import type { FieldError } from '../lib/cells.ts';
+import type { Difference, ModelDefaults } from '../lib/model-defaults.ts';
 import type { CellPatch } from '../lib/notebook-reducer.ts';
+import type { EdgeClient } from '../lib/edge-client.ts';
+import { PromptHelp } from './prompt-help.tsx';
 import { NumberField, SeedField, SelectField, TextArea } from './fields.tsx';
 
 const samplerOptions = samplers.map((s) => ({ value: s, label: s }));
@@ -15,29 +18,46 @@ export interface BodyProps<C> {
   cell: C;
   update: (patch: CellPatch) => void;
   errors: FieldError[];
+  defaults: ModelDefaults;
+  /** fields whose value differs from the model's default */
+  diffs: Difference[];
+  client: EdgeClient;
 }
+
+/** "model: 20" under a field that differs from the model's default, else the field's own hint. */
+const hintOf = (diffs: Difference[], field: string, hint?: string) => {
+  const d = diffs.find((x) => x.field === field);
+  return d ? `model default: ${d.model}` : hint;
+};
 
 const errorOf = (errors: FieldError[], field: string) => errors.find((e) => e.field === field || e.field.startsWith(`${field}[`))?.message;
 
-function Sampling({ cell, update, errors }: BodyProps<PromptCell | UpscaleCell | SweepCell>) {
+function Sampling({ cell, update, errors, diffs }: BodyProps<PromptCell | UpscaleCell | SweepCell>) {
   const sweepAxis = cell.kind === 'sweep' ? cell.axis : undefined;
   return (
     <>
-      {sweepAxis !== 'steps' && <NumberField label="Steps" value={cell.steps} onChange={(steps) => update({ steps })} min={1} max={limits.stepsMax} integer error={errorOf(errors, 'steps')} />}
-      <SelectField label="Sampler" value={cell.sampler} options={samplerOptions} onChange={(sampler) => update({ sampler })} error={errorOf(errors, 'sampler')} />
-      {sweepAxis !== 'guidance' && <NumberField label="Guidance" value={cell.guidance} onChange={(guidance) => update({ guidance })} min={0} max={limits.guidanceMax} step={0.5} error={errorOf(errors, 'guidance')} hint="classifier-free guidance weight" />}
+      {sweepAxis !== 'steps' && <NumberField label="Steps" value={cell.steps} onChange={(steps) => update({ steps })} min={1} max={limits.stepsMax} integer error={errorOf(errors, 'steps')} hint={hintOf(diffs, 'steps')} />}
+      <SelectField label="Sampler" value={cell.sampler} options={samplerOptions} onChange={(sampler) => update({ sampler })} error={errorOf(errors, 'sampler')} hint={hintOf(diffs, 'sampler')} />
+      {sweepAxis !== 'guidance' && <NumberField label="Guidance" value={cell.guidance} onChange={(guidance) => update({ guidance })} min={0} max={limits.guidanceMax} step={0.5} error={errorOf(errors, 'guidance')} hint={hintOf(diffs, 'guidance', 'classifier-free guidance weight')} />}
     </>
   );
 }
 
-export function PromptBody({ cell, update, errors }: BodyProps<PromptCell>) {
+/** The model's own example prompts: the placeholder shows one, a list offers them all. */
+export function placeholderOf(defaults: ModelDefaults): string | undefined {
+  return defaults.examplePrompts[0] ? `e.g. ${defaults.examplePrompts[0]}` : undefined;
+}
+
+export function PromptBody(props: BodyProps<PromptCell>) {
+  const { cell, update, errors, defaults, client } = props;
   return (
     <div className="fields">
-      <TextArea label="Prompt" value={cell.prompt} onChange={(prompt) => update({ prompt })} error={errorOf(errors, 'prompt')} placeholder="a watercolor painting of a lighthouse at dusk" />
+      <TextArea label="Prompt" value={cell.prompt} onChange={(prompt) => update({ prompt })} error={errorOf(errors, 'prompt')} placeholder={placeholderOf(defaults)} />
+      <PromptHelp client={client} prompt={cell.prompt} examples={defaults.examplePrompts} onExample={(prompt) => update({ prompt })} />
       <TextArea label="Negative prompt" value={cell.negativePrompt} onChange={(negativePrompt) => update({ negativePrompt })} error={errorOf(errors, 'negativePrompt')} rows={1} />
       <SeedField seed={cell.seed} mode={cell.seedMode} onSeed={(seed) => update({ seed })} onMode={(seedMode) => update({ seedMode })} error={errorOf(errors, 'seed')} />
       <NumberField label="Images (n)" value={cell.n} onChange={(n) => update({ n })} min={1} max={limits.nMax} integer error={errorOf(errors, 'n')} hint="image i uses seed + i" />
-      <Sampling cell={cell} update={update} errors={errors} />
+      <Sampling {...props} />
       <p className="field small muted">Size: 64×64 (base stage)</p>
     </div>
   );
@@ -71,20 +91,23 @@ function ListField({ label, values, onChange, error, hint }: { label: string; va
   );
 }
 
-export function SweepBody({ cell, update, errors }: BodyProps<SweepCell>) {
+export function SweepBody(props: BodyProps<SweepCell>) {
+  const { cell, update, errors, defaults, client } = props;
   return (
     <div className="fields">
-      <TextArea label="Prompt" value={cell.prompt} onChange={(prompt) => update({ prompt })} error={errorOf(errors, 'prompt')} />
+      <TextArea label="Prompt" value={cell.prompt} onChange={(prompt) => update({ prompt })} error={errorOf(errors, 'prompt')} placeholder={placeholderOf(defaults)} />
+      <PromptHelp client={client} prompt={cell.prompt} examples={defaults.examplePrompts} onExample={(prompt) => update({ prompt })} />
       <TextArea label="Negative prompt" value={cell.negativePrompt} onChange={(negativePrompt) => update({ negativePrompt })} error={errorOf(errors, 'negativePrompt')} rows={1} />
       <ListField label="Seeds (rows)" values={cell.seeds} onChange={(seeds) => update({ seeds })} error={errorOf(errors, 'seeds')} hint="comma-separated" />
-      <SelectField label="Sweep over" value={cell.axis} options={[{ value: 'guidance', label: 'guidance' }, { value: 'steps', label: 'steps' }]} onChange={(axis) => update({ axis, values: axis === 'steps' ? [10, 25, 50] : [1, 4, 7, 10] })} />
+      <SelectField label="Sweep over" value={cell.axis} options={[{ value: 'guidance', label: 'guidance' }, { value: 'steps', label: 'steps' }]} onChange={(axis) => update({ axis, values: sweepValues(axis, defaults.base) })} />
       <ListField label={`${cell.axis === 'steps' ? 'Steps' : 'Guidance'} values (columns)`} values={cell.values} onChange={(values) => update({ values })} error={errorOf(errors, 'values')} hint={`at most ${limits.sweepPointsMax} points in all`} />
-      <Sampling cell={cell} update={update} errors={errors} />
+      <Sampling {...props} />
     </div>
   );
 }
 
-export function UpscaleBody({ cell, update, errors, doc }: BodyProps<UpscaleCell> & { doc: NotebookDoc }) {
+export function UpscaleBody(props: BodyProps<UpscaleCell> & { doc: NotebookDoc }) {
+  const { cell, update, errors, doc, diffs } = props;
   const own = doc.cells.findIndex((c) => c.id === cell.id);
   const need = inputSizeFor(cell.size);
   const options: { value: string; label: string }[] = [{ value: '', label: '— choose an image —' }];
@@ -109,10 +132,10 @@ export function UpscaleBody({ cell, update, errors, doc }: BodyProps<UpscaleCell
           update({ source: v ? { cellId: v.slice(0, colon), index: Number(v.slice(colon + 1)) } : null });
         }}
       />
-      <SelectField label="Upscale to" value={cell.size} options={upscaleSizes.map((s) => ({ value: s, label: `${s}×${s} (from ${inputSizeFor(s)}×${inputSizeFor(s)})` }))} onChange={(size) => update({ size })} />
+      <SelectField label="Upscale to" value={cell.size} options={upscaleSizes.map((s) => ({ value: s, label: `${s}×${s} (from ${inputSizeFor(s)}×${inputSizeFor(s)})` }))} onChange={(size) => update({ size, ...(diffs.length === 0 ? props.defaults.upscale[size] : {}) })} />
       <SeedField seed={cell.seed} mode={cell.seedMode} onSeed={(seed) => update({ seed })} onMode={(seedMode) => update({ seedMode })} error={errorOf(errors, 'seed')} />
-      <NumberField label="Noise augmentation" value={cell.noiseAugmentation} onChange={(noiseAugmentation) => update({ noiseAugmentation })} min={0} max={limits.noiseAugmentationMax} integer error={errorOf(errors, 'noiseAugmentation')} hint="augmentation timestep of the low-res image" />
-      <Sampling cell={cell} update={update} errors={errors} />
+      <NumberField label="Noise augmentation" value={cell.noiseAugmentation} onChange={(noiseAugmentation) => update({ noiseAugmentation })} min={0} max={limits.noiseAugmentationMax} integer error={errorOf(errors, 'noiseAugmentation')} hint={hintOf(diffs, 'noiseAugmentation', 'augmentation timestep of the low-res image')} />
+      <Sampling {...props} />
     </div>
   );
 }

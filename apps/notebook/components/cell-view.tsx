@@ -1,14 +1,18 @@
 'use client';
-// One cell: header with status and actions, its fields, live run state, outputs.
-// Shift+Enter anywhere inside runs it (renders it, for a note).
-import { useState } from 'react';
+// One cell: header with status and actions, its fields (collapsed to a summary
+// once it has run), live run state, outputs. Shift+Enter anywhere inside runs it
+// (renders it, for a note). A field's error shows once, next to the field, and
+// only after the field was touched or a run was asked for.
+import { useEffect, useRef, useState } from 'react';
 import type { CellRuntime } from '../hooks/use-runner.ts';
 import type { Cell, ImageRef, NotebookDoc, OutputImage, RunnableCell } from '../lib/cell-types.ts';
-import type { CellStatus } from '../lib/cells.ts';
+import type { CellStatus, FieldError } from '../lib/cells.ts';
 import type { EdgeClient } from '../lib/edge-client.ts';
+import type { ModelDefaults } from '../lib/model-defaults.ts';
+import { defaultsFor, differences } from '../lib/model-defaults.ts';
 import type { CellPatch } from '../lib/notebook-reducer.ts';
 import { NoteBody, PromptBody, SweepBody, UpscaleBody } from './cell-bodies.tsx';
-import { ImageCard } from './image-card.tsx';
+import { CellOutputs } from './cell-outputs.tsx';
 import { RunState, StatusBadge } from './run-status.tsx';
 
 const kindLabel: Record<Cell['kind'], string> = { prompt: 'Prompt', upscale: 'Upscale', sweep: 'Sweep', note: 'Note' };
@@ -21,6 +25,7 @@ export interface CellViewProps {
   status: CellStatus;
   runtime: CellRuntime | undefined;
   client: EdgeClient;
+  defaults: ModelDefaults;
   update: (patch: CellPatch) => void;
   onRun: (force: boolean) => void;
   onCancel: () => void;
@@ -29,27 +34,76 @@ export interface CellViewProps {
   onUpscale: (ref: ImageRef, fromSize: number) => void;
 }
 
+const fieldOf = (e: FieldError) => e.field.replace(/\[.*$/, '');
+
+/** One line that stands for the collapsed fields. */
+function summary(cell: RunnableCell): string {
+  const sampling = `${cell.sampler} ${cell.steps} steps, guidance ${cell.guidance}`;
+  switch (cell.kind) {
+    case 'prompt':
+      return `“${cell.prompt}” · seed ${cell.seed}${cell.n > 1 ? ` (+${cell.n - 1})` : ''} · ${sampling}`;
+    case 'upscale':
+      return `to ${cell.size}×${cell.size} · seed ${cell.seed} · noise aug. ${cell.noiseAugmentation} · ${sampling}`;
+    case 'sweep':
+      return `“${cell.prompt}” · ${cell.seeds.length} seeds × ${cell.values.length} ${cell.axis} values · ${sampling}`;
+  }
+}
+
 export function CellView(props: CellViewProps) {
-  const { cell, position, count, status, runtime, update, onRun, onCancel, onMove, onDelete } = props;
+  const { cell, position, count, status, runtime, update, onRun, onCancel, onMove, onDelete, defaults } = props;
   const [editingNote, setEditingNote] = useState(cell.kind === 'note' && cell.markdown === '');
+  const [touched, setTouched] = useState<ReadonlySet<string>>(new Set());
+  const [showAllErrors, setShowAllErrors] = useState(false);
+  const ranAt = cell.kind === 'note' ? undefined : cell.run?.ranAt;
+  const [paramsOpen, setParamsOpen] = useState(ranAt === undefined);
+  const lastRanAt = useRef(ranAt);
+  const root = useRef<HTMLElement>(null);
   const active = runtime?.phase === 'running' || runtime?.phase === 'queued';
   const title = `Cell ${position + 1}: ${kindLabel[cell.kind]}`;
-  const errors = status.status === 'invalid' ? status.errors : [];
+  const allErrors = status.status === 'invalid' ? status.errors : [];
+  const errors = showAllErrors ? allErrors : allErrors.filter((e) => touched.has(fieldOf(e)));
+  const diffs = differences(cell, defaults);
 
+  // a finished run folds the fields away: the images come first
+  useEffect(() => {
+    if (ranAt !== undefined && ranAt !== lastRanAt.current) setParamsOpen(false);
+    lastRanAt.current = ranAt;
+  }, [ranAt]);
+  // the runner found this cell invalid (run directly, or as another cell's source)
+  useEffect(() => {
+    if (runtime?.phase === 'invalid') reveal();
+  }, [runtime]);
+
+  function reveal() {
+    setShowAllErrors(true);
+    setParamsOpen(true);
+    // after the errors render: the first invalid field gets focus
+    setTimeout(() => root.current?.querySelector<HTMLElement>('[aria-invalid="true"]')?.focus(), 0);
+  }
+
+  const edit = (patch: CellPatch) => {
+    setTouched((prev) => new Set([...prev, ...Object.keys(patch)]));
+    update(patch);
+  };
+  const run = (force: boolean) => {
+    if (status.status === 'invalid') return reveal();
+    onRun(force);
+  };
   const onKeyDown = (e: React.KeyboardEvent) => {
     if (e.key !== 'Enter' || !e.shiftKey) return;
     e.preventDefault();
     if (cell.kind === 'note') setEditingNote(false);
-    else if (!active) onRun(false);
+    else if (!active) run(false);
   };
+  const body = { update: edit, errors, defaults, diffs, client: props.client };
 
   return (
-    <section className={`cell cell-${cell.kind} status-${status.status}`} aria-label={title} onKeyDown={onKeyDown} data-cell-id={cell.id}>
+    <section ref={root} className={`cell cell-${cell.kind} status-${status.status === "invalid" && errors.length === 0 ? "never-run" : status.status}`} aria-label={title} onKeyDown={onKeyDown} data-cell-id={cell.id}>
       <header className="cell-head">
         <h2>
           <span className="cell-pos">[{position + 1}]</span> {kindLabel[cell.kind]}
         </h2>
-        <StatusBadge status={status} />
+        <StatusBadge status={status} runtime={runtime} errorsShown={errors.length > 0} />
         <div className="spacer" />
         {cell.kind === 'note' ? (
           <button type="button" onClick={() => setEditingNote(!editingNote)}>{editingNote ? 'Render' : 'Edit'}</button>
@@ -57,24 +111,34 @@ export function CellView(props: CellViewProps) {
           <button type="button" className="danger" onClick={onCancel} aria-label={`Cancel ${title}`}>Cancel</button>
         ) : (
           <>
-            <button type="button" className="primary" onClick={() => onRun(false)} aria-label={`Run ${title}`} title="Run (Shift+Enter); unchanged inputs cost nothing">Run</button>
-            <button type="button" onClick={() => onRun(true)} disabled={!cell.run} aria-label={`Re-run ${title} and compare`} title="Run again without the cache and compare each image's sha256 with the stored one">Re-run &amp; compare</button>
+            <button type="button" className="primary" onClick={() => run(false)} aria-label={`Run ${title}`} title="Run (Shift+Enter); unchanged inputs cost nothing">Run</button>
+            <button type="button" onClick={() => run(true)} disabled={!cell.run} aria-label={`Re-run ${title} and compare`} title="Run again without the cache and compare each image's sha256 with the stored one">Re-run &amp; compare</button>
           </>
         )}
         <button type="button" className="icon" onClick={() => onMove(-1)} disabled={position === 0} aria-label={`Move ${title} up`}>↑</button>
         <button type="button" className="icon" onClick={() => onMove(1)} disabled={position === count - 1} aria-label={`Move ${title} down`}>↓</button>
         <button type="button" className="icon danger" onClick={onDelete} aria-label={`Delete ${title}`}>✕</button>
       </header>
-      {cell.kind === 'prompt' && <PromptBody cell={cell} update={update} errors={errors} />}
-      {cell.kind === 'sweep' && <SweepBody cell={cell} update={update} errors={errors} />}
-      {cell.kind === 'upscale' && <UpscaleBody cell={cell} update={update} errors={errors} doc={props.doc} />}
-      {cell.kind === 'note' && <NoteBody cell={cell} update={update} editing={editingNote} />}
-      {errors.length > 0 && cell.kind !== 'note' && (
-        <ul className="error small" aria-label="Problems">
-          {errors.map((e) => <li key={`${e.field}:${e.message}`}>{e.message}</li>)}
-        </ul>
+      {cell.kind === 'note' ? (
+        <NoteBody cell={cell} update={update} editing={editingNote} />
+      ) : (
+        <details className="params-box" open={paramsOpen} onToggle={(e) => setParamsOpen(e.currentTarget.open)}>
+          <summary>
+            <span className="small">{paramsOpen ? 'Parameters' : summary(cell)}</span>
+            {diffs.length > 0 && <span className="badge warn" title={`Differs from the model's defaults: ${diffs.map((d) => d.field).join(', ')}`}>{diffs.length} differ from the model</span>}
+          </summary>
+          {cell.kind === 'prompt' && <PromptBody cell={cell} {...body} />}
+          {cell.kind === 'sweep' && <SweepBody cell={cell} {...body} />}
+          {cell.kind === 'upscale' && <UpscaleBody cell={cell} {...body} doc={props.doc} />}
+          {diffs.length > 0 && (
+            <p className="row small">
+              <span className="muted">Model defaults ({defaults.modelId ?? 'built-in'}): {diffs.map((d) => `${d.field} ${d.model}`).join(', ')}.</span>
+              <button type="button" onClick={() => edit(defaultsFor(cell, defaults))}>Reset to model defaults</button>
+            </p>
+          )}
+        </details>
       )}
-      <RunState runtime={runtime} />
+      <RunState runtime={runtime} stale={status.status === 'stale'} />
       {cell.kind !== 'note' && <Outputs {...props} cell={cell} />}
     </section>
   );
@@ -84,36 +148,5 @@ function Outputs({ cell, runtime, client, onUpscale, position }: CellViewProps &
   const partial = runtime?.phase === 'running' ? runtime.progress?.images : undefined;
   const images: OutputImage[] = partial && partial.length > 0 ? partial : (cell.run?.images ?? []);
   if (images.length === 0) return cell.run ? <p className="muted small">The last run produced no images.</p> : null;
-  const card = (img: OutputImage, i: number, label: string) => (
-    <ImageCard
-      client={client}
-      image={img}
-      label={label}
-      onUpscale={img.width < 1024 ? () => onUpscale({ cellId: cell.id, index: i }, img.width) : undefined}
-    />
-  );
-  if (cell.kind === 'sweep') {
-    // Row-major by seed: a row ends where the seed changes.
-    const firstSeed = images[0]!.seed;
-    const cols = Math.max(1, images.findIndex((img) => img.seed !== firstSeed) === -1 ? images.length : images.findIndex((img) => img.seed !== firstSeed));
-    const axis = cell.axis;
-    return (
-      <div className="sweep-grid" style={{ gridTemplateColumns: `repeat(${cols}, minmax(0, max-content))` }} role="list" aria-label={`Sweep of seeds × ${axis}`}>
-        {images.map((img, i) => (
-          <div role="listitem" key={`${img.imageId}:${i}`}>
-            {card(img, i, `seed ${img.seed}, ${axis} ${axis === 'steps' ? img.params.steps : img.params.guidance}`)}
-          </div>
-        ))}
-      </div>
-    );
-  }
-  return (
-    <div className="image-grid" role="list" aria-label={`Outputs of cell ${position + 1}`}>
-      {images.map((img, i) => (
-        <div role="listitem" key={`${img.imageId}:${i}`}>
-          {card(img, i, `Image ${i + 1}`)}
-        </div>
-      ))}
-    </div>
-  );
+  return <CellOutputs cell={cell} images={images} position={position} client={client} onUpscale={onUpscale} />;
 }

@@ -5,7 +5,9 @@ import { useRouter } from 'next/navigation';
 import { useRef, useState } from 'react';
 import useSWR from 'swr';
 import type { NotebookSummary } from '../lib/api-types.ts';
-import { createNotebookDoc } from '../lib/cell-types.ts';
+import { createNotebookDoc, newCellId } from '../lib/cell-types.ts';
+import { exampleNotebook } from '../lib/example-notebook.ts';
+import { useModelDefaults } from '../hooks/use-model-defaults.ts';
 import type { EdgeClient } from '../lib/edge-client.ts';
 import { describeError } from '../lib/edge-client.ts';
 import { importNotebook, parseNotebookDoc } from '../lib/notebook-schema.ts';
@@ -14,6 +16,10 @@ import { WithClient } from './settings-context.tsx';
 export function NotebookList() {
   return (
     <section className="page" aria-labelledby="list-title">
+      <div className="intro">
+        <p><strong>Type a prompt, get 64×64 images, upscale the ones you like to 256 and 1024</strong>: each cell is one step of the Imagen cascade, running on the model this edge serves.</p>
+        <p className="muted">Same prompt, seed and parameters give the same pixels: notebooks save every run, and any PNG made here recreates the cells that made it.</p>
+      </div>
       <h1 id="list-title">Notebooks</h1>
       <WithClient>{(client) => <ListBody client={client} />}</WithClient>
     </section>
@@ -27,6 +33,20 @@ function ListBody({ client }: { client: EdgeClient }) {
   const [busy, setBusy] = useState(false);
   const [actionError, setActionError] = useState<string | null>(null);
   const fileRef = useRef<HTMLInputElement>(null);
+  const model = useModelDefaults(client);
+
+  const openExample = async () => {
+    setBusy(true);
+    setActionError(null);
+    try {
+      const doc = exampleNotebook(model.defaults, () => newCellId());
+      const created = await client.createNotebook(doc.title, doc);
+      router.push(`/notebooks/${encodeURIComponent(created.value.id)}`);
+    } catch (err) {
+      setActionError(`Could not create the example notebook: ${describeError(err)}`);
+      setBusy(false);
+    }
+  };
 
   const create = async (e: React.FormEvent) => {
     e.preventDefault();
@@ -71,6 +91,9 @@ function ListBody({ client }: { client: EdgeClient }) {
         </button>
         <button type="button" onClick={() => fileRef.current?.click()} disabled={busy}>
           Import JSON…
+        </button>
+        <button type="button" onClick={() => void openExample()} disabled={busy}>
+          Open an example notebook
         </button>
         <input ref={fileRef} type="file" accept="application/json,.json" hidden aria-label="Import notebook JSON file" onChange={(e) => {
           const f = e.target.files?.[0];

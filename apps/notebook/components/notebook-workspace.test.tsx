@@ -58,7 +58,8 @@ describe('NotebookWorkspace', () => {
     fireEvent.change(within(cell(1)).getByLabelText('Images (n)'), { target: { value: '2' } });
     fireEvent.click(within(cell(1)).getByRole('button', { name: 'Run Cell 1: Prompt' }));
     await waitFor(() => expect(within(cell(1)).getAllByRole('figure')).toHaveLength(2));
-    fireEvent.click(within(cell(1)).getByRole('button', { name: 'Upscale Image 2' }));
+    // one actions menu per image
+    fireEvent.click(within(within(cell(1)).getByRole('group', { name: 'Actions for Image 2' })).getByRole('button', { name: 'Upscale to 256' }));
     const c2 = cell(2);
     expect(within(c2).getByLabelText<HTMLSelectElement>('Source image').selectedOptions[0]!.textContent).toMatch(/^Cell 1 \(prompt\) · image 2/);
     fireEvent.click(within(c2).getByRole('button', { name: 'Run Cell 2: Upscale' }));
@@ -133,8 +134,13 @@ describe('NotebookWorkspace', () => {
     fireEvent.blur(seeds);
     fireEvent.keyDown(within(cell(1)).getByLabelText('Prompt'), { key: 'Enter', shiftKey: true });
     await waitFor(() => expect(within(cell(1)).getAllByRole('figure')).toHaveLength(8));
-    const labels = within(cell(1)).getAllByRole('figure').map((f) => f.querySelector('figcaption span')?.textContent);
-    expect(labels).toEqual([1, 4, 7, 10].map((g) => `seed 10, guidance ${g}`).concat([1, 4, 7, 10].map((g) => `seed 20, guidance ${g}`)));
-    expect([...edge.jobs.values()].map((j) => [j.seed, j.request.guidance, j.n])).toEqual([10, 20].flatMap((seed) => [1, 4, 7, 10].map((g) => [seed, g, 1])));
+    // a labelled grid: a header per guidance value (around the model's default 2) and per seed
+    const grid = within(cell(1)).getByRole('table');
+    expect(within(grid).getAllByRole('columnheader').map((h) => h.textContent)).toEqual(['seed \\ guidance', ...[1, 2, 4, 8].map((g) => `guidance ${g}`)]);
+    expect(within(grid).getAllByRole('rowheader').map((h) => h.textContent)).toEqual(['seed 10', 'seed 20']);
+    const rows = within(grid).getAllByRole('row').slice(1);
+    expect(rows.map((r) => within(r).getAllByRole('figure').map((f) => f.querySelector('strong')?.textContent))).toEqual([['10', '10', '10', '10'], ['20', '20', '20', '20']]);
+    expect(within(grid).getByRole('button', { name: 'Open seed 20, guidance 4 in the viewer' })).toBeTruthy();
+    expect([...edge.jobs.values()].map((j) => [j.seed, j.request.guidance, j.n])).toEqual([10, 20].flatMap((seed) => [1, 2, 4, 8].map((g) => [seed, g, 1])));
   });
 });

@@ -3,6 +3,7 @@
 import { useEffect, useMemo, useRef, useState } from 'react';
 import { useAutosave } from '../hooks/use-autosave.ts';
 import { useDocStore } from '../hooks/use-doc-store.ts';
+import { useModelDefaults } from '../hooks/use-model-defaults.ts';
 import { useRunner } from '../hooks/use-runner.ts';
 import type { CellKind, ImageRef, NotebookDoc } from '../lib/cell-types.ts';
 import { createCell, newCellId, randomSeed } from '../lib/cell-types.ts';
@@ -38,6 +39,7 @@ export function NotebookWorkspace({ client, id, initial, etag }: Props) {
   const { doc, dispatch } = store;
   const save = useAutosave(client, id, etag, doc);
   const runner = useRunner(client, store);
+  const model = useModelDefaults(client);
   const [messages, setMessages] = useState<{ id: number; text: string; error?: boolean }[]>([]);
   const [dragging, setDragging] = useState(false);
   const pngInput = useRef<HTMLInputElement>(null);
@@ -59,18 +61,25 @@ export function NotebookWorkspace({ client, id, initial, etag }: Props) {
     el?.querySelector<HTMLElement>('input, textarea, select')?.focus({ preventScroll: true });
   }, [doc.cells]);
 
-  const say = (text: string, error = false) => setMessages((m) => [...m.slice(-4), { id: nextMessage.current++, text, error }]);
+  const dismiss = (mid: number) => setMessages((m) => m.filter((x) => x.id !== mid));
+  const say = (text: string, error = false) => {
+    const mid = nextMessage.current++;
+    setMessages((m) => [...m.slice(-3), { id: mid, text, error }]);
+    // news goes away by itself; an error stays until it is dismissed
+    if (!error) setTimeout(() => dismiss(mid), 10_000);
+  };
 
   const addCell = (kind: CellKind) => {
-    const cell = createCell(kind, newCellId(), randomSeed());
+    const cell = createCell(kind, newCellId(), randomSeed(), model.defaults);
     focusCell.current = cell.id;
     dispatch({ type: 'addCells', cells: [cell] });
   };
 
   const upscaleFrom = (ref: ImageRef, fromSize: number) => {
-    const base = createCell('upscale', newCellId(), randomSeed());
+    const base = createCell('upscale', newCellId(), randomSeed(), model.defaults);
     if (base.kind !== 'upscale') return;
-    const cell = { ...base, source: ref, size: fromSize <= 64 ? (256 as const) : (1024 as const) };
+    const size = fromSize <= 64 ? (256 as const) : (1024 as const);
+    const cell = { ...base, ...model.defaults.upscale[size], source: ref, size };
     focusCell.current = cell.id;
     dispatch({ type: 'addCells', cells: [cell], after: ref.cellId });
   };
@@ -98,7 +107,7 @@ export function NotebookWorkspace({ client, id, initial, etag }: Props) {
     for (const file of pngs) {
       try {
         const result = await client.inspectImage(file);
-        const made = cellFromInspect(result, newCellId(), randomSeed());
+        const made = cellFromInspect(result, newCellId(), randomSeed(), model.defaults);
         if (!made.ok) {
           say(`Could not recreate a cell from ${file.name}: ${made.error}`, true);
           continue;
@@ -149,15 +158,21 @@ export function NotebookWorkspace({ client, id, initial, etag }: Props) {
           e.target.value = '';
           void recreateFromPngs(files);
         }} />
+        <span className="muted small" data-testid="model" title={model.error ? `The edge lists no model (${model.error.message}); new cells use built-in defaults` : undefined}>
+          {model.loaded ? `model: ${model.defaults.modelId}` : model.error ? 'model: unavailable' : 'model: …'}
+        </span>
         <SaveIndicator state={save.state} />
       </div>
       <ConflictBanner client={client} id={id} state={save.state} mine={doc} onLoadTheirs={(theirs, theirEtag) => {
         dispatch({ type: 'replace', doc: theirs });
         save.adopt(theirEtag, store.get());
       }} onKeepMine={(currentEtag) => save.adopt(currentEtag)} />
-      <div aria-live="polite" className="messages">
+      <div aria-live="polite" className="toasts">
         {messages.map((m) => (
-          <p key={m.id} className={m.error ? 'error' : 'ok'} role={m.error ? 'alert' : 'status'}>{m.text}</p>
+          <div key={m.id} className={`toast${m.error ? ' error' : ''}`} role={m.error ? 'alert' : 'status'}>
+            <span>{m.text}</span>
+            <button type="button" className="icon" onClick={() => dismiss(m.id)} aria-label="Dismiss">✕</button>
+          </div>
         ))}
       </div>
       {dragging && <div className="drop-hint" aria-hidden="true">Drop a PNG to recreate its cell</div>}
@@ -177,6 +192,7 @@ export function NotebookWorkspace({ client, id, initial, etag }: Props) {
           status={statuses.get(cell.id) ?? { status: 'never-run' }}
           runtime={runner.runtime[cell.id]}
           client={client}
+          defaults={model.defaults}
           update={(patch) => dispatch({ type: 'updateCell', id: cell.id, patch })}
           onRun={(force) => runner.run({ targets: [cell.id], force })}
           onCancel={() => runner.cancel(cell.id)}

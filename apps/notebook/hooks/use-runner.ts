@@ -7,15 +7,19 @@ import type { RunProgress } from '../lib/cell-runner.ts';
 import { RunCanceled, RunFailed, runTasks } from '../lib/cell-runner.ts';
 import { findCell, planRun, planTasks, runAllPlan } from '../lib/cells.ts';
 import type { EdgeClient } from '../lib/edge-client.ts';
-import { describeError } from '../lib/edge-client.ts';
+import { EdgeError, describeError } from '../lib/edge-client.ts';
 import { rollSeed } from '../lib/run-record.ts';
 import type { DocStore } from './use-doc-store.ts';
 
 export type CellRuntime =
   | { phase: 'queued' }
   | { phase: 'running'; progress?: RunProgress }
-  | { phase: 'done'; fromCache: boolean }
-  | { phase: 'error'; message: string }
+  /** `at` tells one finished run from the next (its transient note restarts) */
+  | { phase: 'done'; fromCache: boolean; at: number }
+  /** the cell's own fields are invalid: the cell shows each error next to its field */
+  | { phase: 'invalid' }
+  /** auth: the edge refused the API key, so the message links to Settings */
+  | { phase: 'error'; message: string; auth?: boolean }
   | { phase: 'canceled'; message: string };
 
 export interface RunRequest {
@@ -59,7 +63,7 @@ export function useRunner(client: EdgeClient, store: DocStore): Runner {
       const doc = store.get();
       const plan = planTasks(doc, id);
       if (!plan.ok) {
-        set(id, { phase: 'error', message: plan.errors.map((e) => e.message).join('; ') });
+        set(id, { phase: 'invalid' });
         return stopRest(i + 1, 'not run: an earlier cell could not run');
       }
       set(id, { phase: 'running' });
@@ -70,14 +74,16 @@ export function useRunner(client: EdgeClient, store: DocStore): Runner {
           onProgress: (progress) => set(id, { phase: 'running', progress }),
         });
         store.dispatch({ type: 'recordRun', cellId: id, plan, results, ranAt: new Date().toISOString() });
-        set(id, { phase: 'done', fromCache: results.every((r) => r.fromCache) });
+        set(id, { phase: 'done', fromCache: results.every((r) => r.fromCache), at: Date.now() });
       } catch (e) {
         if (e instanceof RunCanceled || e instanceof RunFailed) store.dispatch({ type: 'cacheResults', results: e.partial });
         if (e instanceof RunCanceled || controller.signal.aborted) {
           set(id, { phase: 'canceled', message: 'canceled' });
           return stopRest(i + 1, 'canceled');
         }
-        set(id, { phase: 'error', message: e instanceof RunFailed ? e.message : describeError(e) });
+        const status = e instanceof RunFailed || e instanceof EdgeError ? e.status : undefined;
+        const auth = status === 401 || status === 403;
+        set(id, { phase: 'error', message: e instanceof RunFailed ? e.message : describeError(e), ...(auth ? { auth } : {}) });
         return stopRest(i + 1, 'not run: an earlier cell failed');
       }
     }

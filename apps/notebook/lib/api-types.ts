@@ -12,8 +12,9 @@ export {
   ModelList as modelListSchema,
   Notebook as notebookSchema,
   NotebookList as notebookListSchema,
+  TokenizeResult as tokenizeResultSchema,
 } from '@imagen-ts/edge/client';
-export type { GenerationRequest, ImageMeta, InspectResult, Job, JobImage, ModelInfo, Notebook, UpscaleRequest } from '@imagen-ts/edge/client';
+export type { GenerationRequest, ImageMeta, InspectResult, Job, JobImage, ModelInfo, Notebook, TokenizeResult, UpscaleRequest } from '@imagen-ts/edge/client';
 
 export type { JobStatus };
 export const terminalStatuses: readonly JobStatus[] = protocolTerminalStatuses;

@@ -2,15 +2,15 @@ import { describe, expect, it } from 'vitest';
 import type { NotebookDoc, PromptCell, UpscaleCell } from './cell-types.ts';
 import { createCell, createNotebookDoc } from './cell-types.ts';
 import type { RunProgress } from './cell-runner.ts';
-import { RunCanceled, RunFailed, runTasks } from './cell-runner.ts';
+import { RunCanceled, runTasks } from './cell-runner.ts';
 import { cellStatus, planTasks } from './cells.ts';
 import { createEdgeClient } from './edge-client.ts';
 import { recordRun } from './run-record.ts';
 import { createFakeEdge } from './testing/fake-edge.ts';
 
 function notebook(): NotebookDoc {
-  const p: PromptCell = { ...(createCell('prompt', 'p', 1234) as PromptCell), prompt: 'a lighthouse at dusk', n: 2, steps: 20 };
-  const u: UpscaleCell = { ...(createCell('upscale', 'u', 99) as UpscaleCell), source: { cellId: 'p', index: 1 } };
+  const p: PromptCell = { ...(createCell('prompt', 'p', 1234) as PromptCell), prompt: 'a lighthouse at dusk', n: 2, steps: 20, sampler: 'ddim', guidance: 7 };
+  const u: UpscaleCell = { ...(createCell('upscale', 'u', 99) as UpscaleCell), source: { cellId: 'p', index: 1 }, steps: 30 };
   return { ...createNotebookDoc('t'), cells: [p, u] };
 }
 
@@ -70,7 +70,8 @@ describe('runTasks', () => {
   it("shows the edge's validation message and a failed job's message", async () => {
     const doc = notebook();
     const tooMany = { ...doc, cells: [{ ...doc.cells[0], steps: 600 } as PromptCell] };
-    await expect(runCell(createFakeEdge(), tooMany, 'p')).rejects.toThrow(new RunFailed('steps: must be at most 500', []));
+    // the edge's status travels with the message (a 401/403 links to Settings)
+    await expect(runCell(createFakeEdge(), tooMany, 'p')).rejects.toMatchObject({ name: 'RunFailed', message: 'steps: must be at most 500', status: 400, partial: [] });
 
     const edge = createFakeEdge({ autoComplete: false });
     const client = createEdgeClient({ baseUrl: 'http://edge.test', apiKey: 'test-key', fetch: edge.fetch });

@@ -49,9 +49,12 @@ export class RunCanceled extends Error {
 export class RunFailed extends Error {
   override name = 'RunFailed';
   readonly partial: TaskResult[];
-  constructor(message: string, partial: TaskResult[]) {
+  /** the edge's HTTP status when the edge refused the request (401/403: the API key) */
+  readonly status: number | undefined;
+  constructor(message: string, partial: TaskResult[], status?: number) {
     super(message);
     this.partial = partial;
+    this.status = status;
   }
 }
 
@@ -147,7 +150,7 @@ export async function runTasks(client: RunnerClient, doc: NotebookDoc, tasks: re
       job = await submit(client, doc, task);
     } catch (e) {
       if (signal.aborted) throw new RunCanceled(results);
-      throw new RunFailed(describeError(e), results);
+      throw new RunFailed(describeError(e), results, e instanceof EdgeError ? e.status : undefined);
     }
     const base = { task: i, tasks: tasks.length, jobId: job.id };
     let last: RunProgress = { ...base, phase: 'queued', images: done() };
@@ -170,7 +173,7 @@ export async function runTasks(client: RunnerClient, doc: NotebookDoc, tasks: re
         await client.cancelJob(job.id).catch(() => undefined);
         throw new RunCanceled(results);
       }
-      throw new RunFailed(describeError(e), results);
+      throw new RunFailed(describeError(e), results, e instanceof EdgeError ? e.status : undefined);
     }
     if (final.status === 'canceled') {
       if (signal.aborted) throw new RunCanceled(results);

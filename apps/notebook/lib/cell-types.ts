@@ -129,9 +129,29 @@ export const limits = {
   promptMaxChars: LIMITS.promptChars,
 } as const;
 
-export const defaultSampling: SamplingParams = { steps: 50, sampler: 'ddim', guidance: 7 };
-export const defaultUpscaleSampling: SamplingParams = { steps: 30, sampler: 'ddim', guidance: 4 };
-export const defaultNoiseAugmentation = 100;
+/** What a new cell starts from: the model's defaults per stage (lib/model-defaults.ts). */
+export interface CellDefaults {
+  base: SamplingParams;
+  upscale: Record<UpscaleSize, SamplingParams & { noiseAugmentation: number }>;
+}
+
+/**
+ * Until the edge lists the model (or when no runner is ready): the embedded
+ * model's manifest values, so a cell made offline still starts somewhere sane.
+ */
+export const builtinDefaults: CellDefaults = {
+  base: { sampler: 'dpmpp-2m', steps: 20, guidance: 2 },
+  upscale: {
+    256: { sampler: 'dpmpp-2m', steps: 15, guidance: 2, noiseAugmentation: 100 },
+    1024: { sampler: 'dpmpp-2m', steps: 8, guidance: 1, noiseAugmentation: 100 },
+  },
+};
+
+/** Sweep values around the model's default: guidance 1, g, 2g, 4g; steps s/2, s, 2s. */
+export function sweepValues(axis: SweepAxis, base: SamplingParams): number[] {
+  const v = axis === 'guidance' ? [1, base.guidance, 2 * base.guidance, 4 * base.guidance] : [Math.max(1, Math.round(base.steps / 2)), base.steps, 2 * base.steps];
+  return [...new Set(v)].sort((a, b) => a - b);
+}
 
 export function isRunnable(cell: Cell): cell is RunnableCell {
   return cell.kind !== 'note';
@@ -148,14 +168,14 @@ export function newCellId(rng: () => number = Math.random): string {
   return `c_${id}`;
 }
 
-export function createCell(kind: CellKind, id: string, seed: number): Cell {
+export function createCell(kind: CellKind, id: string, seed: number, defaults: CellDefaults = builtinDefaults): Cell {
   switch (kind) {
     case 'prompt':
-      return { id, kind, prompt: '', negativePrompt: '', seed, seedMode: 'locked', n: 4, size: baseSize, ...defaultSampling };
+      return { id, kind, prompt: '', negativePrompt: '', seed, seedMode: 'locked', n: 4, size: baseSize, ...defaults.base };
     case 'upscale':
-      return { id, kind, source: null, size: 256, seed, seedMode: 'locked', noiseAugmentation: defaultNoiseAugmentation, ...defaultUpscaleSampling };
+      return { id, kind, source: null, size: 256, seed, seedMode: 'locked', ...defaults.upscale[256] };
     case 'sweep':
-      return { id, kind, prompt: '', negativePrompt: '', seeds: [seed, (seed + 1) >>> 0], axis: 'guidance', values: [1, 4, 7, 10], ...defaultSampling };
+      return { id, kind, prompt: '', negativePrompt: '', seeds: [seed, (seed + 1) >>> 0], axis: 'guidance', values: sweepValues('guidance', defaults.base), ...defaults.base };
     case 'note':
       return { id, kind, markdown: '' };
   }

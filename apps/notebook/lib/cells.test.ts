@@ -8,7 +8,7 @@ import { canonicalJson, hashValue } from './hash.ts';
 import { recordRun } from './run-record.ts';
 
 function prompt(id: string, patch: Partial<PromptCell> = {}): PromptCell {
-  return { ...(createCell('prompt', id, 42) as PromptCell), prompt: 'a red fox', n: 2, ...patch };
+  return { ...(createCell('prompt', id, 42) as PromptCell), prompt: 'a red fox', n: 2, guidance: 7, ...patch };
 }
 function upscale(id: string, source: UpscaleCell['source'], patch: Partial<UpscaleCell> = {}): UpscaleCell {
   return { ...(createCell('upscale', id, 7) as UpscaleCell), source, ...patch };

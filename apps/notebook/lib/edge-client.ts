@@ -4,8 +4,8 @@
 import { createEdgeClient as createTypedClient } from '@imagen-ts/edge/client';
 import { JobProgressEvent } from '@imagen-ts/protocol';
 import type { z } from 'zod';
-import type { GenerationRequest, ImageMeta, InspectResult, Job, JobEvent, ModelInfo, Notebook, NotebookSummary, UpscaleRequest } from './api-types.ts';
-import { errorBodySchema, imageMetaSchema, inspectResultSchema, jobSchema, modelListSchema, notebookListSchema, notebookSchema } from './api-types.ts';
+import type { GenerationRequest, ImageMeta, InspectResult, Job, JobEvent, ModelInfo, Notebook, NotebookSummary, TokenizeResult, UpscaleRequest } from './api-types.ts';
+import { errorBodySchema, imageMetaSchema, inspectResultSchema, jobSchema, modelListSchema, notebookListSchema, notebookSchema, tokenizeResultSchema } from './api-types.ts';
 import { readSse } from './sse.ts';
 
 export class EdgeError extends Error {
@@ -111,6 +111,11 @@ export function createEdgeClient(options: EdgeClientOptions) {
 
     async listModels(): Promise<ModelInfo[]> {
       return (await parse(await api.v1.models.$get(), modelListSchema, 'a model list')).data;
+    },
+
+    /** the model's tokenizer on a prompt: token count, truncation, unknown words (cached at the edge) */
+    async tokenize(prompt: string, signal?: AbortSignal): Promise<TokenizeResult> {
+      return parse(await api.v1.tokenize.$post({ json: { prompt } }, signal ? { init: { signal } } : {}), tokenizeResultSchema, 'a tokenization');
     },
 
     async createGeneration(req: GenerationRequest): Promise<Job> {

@@ -17,9 +17,15 @@ describe('notebook import/export', () => {
     expect(importNotebook(JSON.stringify(doc))).toEqual({ ok: true, doc });
   });
 
+  it('loads a saved draft whose fields are out of range: the cell reports them, the notebook still opens', () => {
+    const doc = sample();
+    const draft = { ...doc, cells: [{ ...doc.cells[0], steps: 5000, n: 0, prompt: 'x'.repeat(3000) }, ...doc.cells.slice(1)] };
+    expect(parseNotebookDoc(JSON.parse(JSON.stringify(draft)))).toEqual({ ok: true, doc: draft });
+  });
+
   it('rejects bad documents naming the field', () => {
     const doc = sample();
-    const bad = { ...doc, cells: [{ ...doc.cells[0], steps: 0 }] };
+    const bad = { ...doc, cells: [{ ...doc.cells[0], steps: 'ten' }] };
     const r = importNotebook(JSON.stringify(bad));
     expect(r.ok).toBe(false);
     expect(!r.ok && r.error).toMatch(/^cells\.0\.steps: /);

@@ -41,16 +41,24 @@ const cellRun = z.object({
 
 const cellId = z.string().min(1).max(100);
 
+// A cell's own fields are a draft: the editor keeps any finite number typed into
+// them and shows the range error next to the field (cells.ts), and autosave
+// stores the draft as it is. So they are loaded as any finite number (and any
+// text); ranges are checked when the cell runs, never by refusing the notebook.
+const draftNumber = z.number();
+const draftText = z.string();
+const draftSampling = { steps: draftNumber, sampler: z.enum(samplers), guidance: draftNumber };
+
 const promptCell = z.object({
   id: cellId,
   kind: z.literal('prompt'),
-  prompt: z.string().max(limits.promptMaxChars),
-  negativePrompt: z.string().max(limits.promptMaxChars),
-  seed,
+  prompt: draftText,
+  negativePrompt: draftText,
+  seed: draftNumber,
   seedMode: z.enum(['locked', 'random']),
-  n: z.number().int().min(1).max(limits.nMax),
+  n: draftNumber,
   size: z.literal(64),
-  ...sampling,
+  ...draftSampling,
   run: cellRun.optional(),
 });
 
@@ -59,22 +67,22 @@ const upscaleCell = z.object({
   kind: z.literal('upscale'),
   source: z.object({ cellId, index: z.number().int().min(0) }).nullable(),
   size: z.union([z.literal(256), z.literal(1024)]),
-  seed,
+  seed: draftNumber,
   seedMode: z.enum(['locked', 'random']),
-  noiseAugmentation: z.number().int().min(0).max(limits.noiseAugmentationMax),
-  ...sampling,
+  noiseAugmentation: draftNumber,
+  ...draftSampling,
   run: cellRun.optional(),
 });
 
 const sweepCell = z.object({
   id: cellId,
   kind: z.literal('sweep'),
-  prompt: z.string().max(limits.promptMaxChars),
-  negativePrompt: z.string().max(limits.promptMaxChars),
-  seeds: z.array(seed).max(limits.sweepAxisMax),
+  prompt: draftText,
+  negativePrompt: draftText,
+  seeds: z.array(draftNumber),
   axis: z.enum(sweepAxes),
-  values: z.array(z.number()).max(limits.sweepAxisMax),
-  ...sampling,
+  values: z.array(draftNumber),
+  ...draftSampling,
   run: cellRun.optional(),
 });
 

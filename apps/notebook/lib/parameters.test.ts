@@ -34,11 +34,12 @@ describe('parameters text', () => {
     const parameters = { prompt: 'x', negativePrompt: '', params: {}, steps: 5000, sampler: 'Euler a', cfgScale: 60, seed: 2 ** 40, width: 512, height: 512 };
     const odd = cellFromInspect({ source: 'a1111', text: {}, parameters, imagen: null, request: { prompt: 'x', steps: 5000, guidance: 60 } }, 'c2', 5);
     if (!odd.ok) throw new Error(odd.error);
-    expect(odd.cell).toMatchObject({ seed: 5, steps: 1000, sampler: 'ddim', guidance: 50 });
+    // a sampler it cannot map falls back on the model's default
+    expect(odd.cell).toMatchObject({ seed: 5, steps: 1000, sampler: 'dpmpp-2m', guidance: 50 });
     expect(odd.warnings).toEqual([
       'seed 1099511627776 is outside [0, 4294967295]: a random one was chosen',
       'steps 5000 became 1000',
-      'sampler "Euler a" is not available here: using ddim',
+      'sampler "Euler a" is not available here: using dpmpp-2m',
       'guidance 60 became 50',
       'the image is 512×512: recreated its 64×64 base generation; add an upscale cell for the rest',
     ]);

@@ -3,8 +3,8 @@
 // `parameters` layout so either tool can read the other's.
 import { a1111SamplerNames as a1111Sampler } from '@imagen-ts/protocol';
 import type { InspectResult } from './api-types.ts';
-import type { Cell, OutputImage, PromptCell, Sampler } from './cell-types.ts';
-import { baseSize, createCell, defaultSampling, limits, samplers } from './cell-types.ts';
+import type { Cell, CellDefaults, OutputImage, PromptCell, Sampler } from './cell-types.ts';
+import { baseSize, builtinDefaults, createCell, limits, samplers } from './cell-types.ts';
 
 /** The parameters of one output image, A1111 style, from what is stored with the image. */
 export function formatParameters(image: OutputImage): string {
@@ -77,11 +77,11 @@ export type Recreated = { ok: true; cell: Cell; warnings: string[] } | { ok: fal
  * A prompt cell recreating an image from its metadata, with a note of anything
  * that could not be carried over. An upscaled image gives its base generation.
  */
-export function cellFromInspect(result: InspectResult, id: string, fallbackSeed: number): Recreated {
+export function cellFromInspect(result: InspectResult, id: string, fallbackSeed: number, defaults: CellDefaults = builtinDefaults): Recreated {
   const r = recreatableFrom(result);
   if (!r) return { ok: false, error: 'the PNG carries no generation parameters (neither imagen-ts nor AUTOMATIC1111 metadata)' };
   const warnings: string[] = [];
-  const cell = createCell('prompt', id, fallbackSeed) as PromptCell;
+  const cell = createCell('prompt', id, fallbackSeed, defaults) as PromptCell;
   cell.prompt = r.prompt.slice(0, limits.promptMaxChars);
   cell.negativePrompt = (r.negativePrompt ?? '').slice(0, limits.promptMaxChars);
   cell.n = 1;
@@ -93,7 +93,7 @@ export function cellFromInspect(result: InspectResult, id: string, fallbackSeed:
   }
   const sampler = parseSampler(r.sampler);
   if (sampler) cell.sampler = sampler;
-  else if (r.sampler) warnings.push(`sampler "${r.sampler}" is not available here: using ${defaultSampling.sampler}`);
+  else if (r.sampler) warnings.push(`sampler "${r.sampler}" is not available here: using ${cell.sampler}`);
   if (r.guidance !== undefined) {
     cell.guidance = clamp(r.guidance, 0, limits.guidanceMax);
     if (cell.guidance !== r.guidance) warnings.push(`guidance ${r.guidance} became ${cell.guidance}`);

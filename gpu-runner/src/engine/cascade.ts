@@ -4,6 +4,7 @@
 // lets compatible ones (same planRequest().batchKey) share every ONNX call
 // (./cascade-run.ts). Runs are serialized: one group at a time owns the
 // sessions and the cores.
+import type { PromptInspection } from '@imagen-ts/protocol';
 import pkg from '../../package.json' with { type: 'json' };
 import { loadManifest, type LoadedManifest } from '../manifest/load-manifest.ts';
 import type { Manifest } from '../manifest/schema.ts';
@@ -76,6 +77,8 @@ export interface Cascade {
   encode(prompts: string[]): Promise<TextEmbeddings>;
   /** classifier-free guidance's unconditional embeddings (manifest textEncoder.nullPrompt) */
   nullEmbeddings(): Promise<TextEmbeddings>;
+  /** token count, truncation and unknown words of a prompt, from the model's tokenizer (no encoder run) */
+  inspectPrompt(prompt: string): PromptInspection;
   generate(request: GenerateRequest, options?: GenerateOptions): Promise<GenerateResult>;
   /** one promise per item, settled independently (an aborted item rejects at once, the others go on) */
   generateBatch(items: readonly BatchItem[]): Promise<GenerateResult>[];
@@ -200,6 +203,7 @@ export async function createCascade(options: CascadeOptions): Promise<Cascade> {
     plan: (request) => planRequest(request, manifest),
     encode: (prompts) => textEncoder.encode(prompts),
     nullEmbeddings: () => textEncoder.nullEmbeddings(),
+    inspectPrompt: (prompt) => tokenizer.inspect(prompt),
     generate(request, options) {
       const [p] = runner.generateBatch([{ request, ...(options ? { options } : {}) }]);
       if (!p) throw new Error('generateBatch returned nothing');

@@ -97,6 +97,8 @@ export const Manifest = z
     name: z.string().min(1),
     description: z.string().optional(),
     license: z.string().optional(),
+    /** a few prompts from the model's world, offered to new users (placeholder, examples) */
+    examplePrompts: z.array(z.string().min(1).max(500)).max(32).optional(),
     textEncoder: TextEncoder,
     stages: z.array(Stage).min(1),
   })

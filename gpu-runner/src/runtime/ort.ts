@@ -228,7 +228,7 @@ export function diagnoseCuda(): RuntimeError | null {
     cudaPreflight = new RuntimeError(
       'ORT_CUDA_BINARIES_MISSING',
       `device "cuda" requested, but onnxruntime-node's CUDA execution provider is not installed: missing ${missing.join(', ')} in ${bin}. ` +
-        'npm skipped these binaries (onnxruntime-node-install=skip in .npmrc, the CPU default); ' +
+        'npm skipped these binaries (ONNXRUNTIME_NODE_INSTALL=skip from scripts/ensure-deps.sh, the CPU default); ' +
         'install them with `ONNXRUNTIME_NODE_INSTALL=cuda12 npm rebuild onnxruntime-node` (downloads Microsoft.ML.OnnxRuntime.Gpu.Linux from NuGet), use the CUDA container, ' +
         `point --cuda-provider-dir / RUNNER_CUDA_PROVIDER_DIR at a folder holding them (e.g. the onnxruntime-gpu ${ortVersion} wheel's onnxruntime/capi/), or run with device "cpu"`,
     );

@@ -3,7 +3,17 @@
 import { Hono, type Context } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { HTTPException } from 'hono/http-exception';
-import { createVerifier, embeddingContentType, EmbedRequest, encodeEmbeddings, encoderHeaders, RunnerJobRequest, sha256Hex } from '@imagen-ts/protocol';
+import {
+  createVerifier,
+  embeddingContentType,
+  EmbedRequest,
+  encodeEmbeddings,
+  encoderHeaders,
+  RunnerJobRequest,
+  RunnerTokenizeRequest,
+  sha256Hex,
+  type RunnerTokenizeResult,
+} from '@imagen-ts/protocol';
 import type { RunnerConfig } from '../config.ts';
 import { createCallbackDispatcher, type CallbackDispatcher } from './callbacks.ts';
 import type { ServiceEngine } from './engine-port.ts';
@@ -106,7 +116,7 @@ function requireRunner(st: ServiceState, write: boolean): { engine: ServiceEngin
   return { engine: st.engine, runner: st.runner };
 }
 
-/** health, metrics, the model summary and POST /v1/embed */
+/** health, metrics, the model summary, POST /v1/embed and POST /v1/tokenize */
 function registerServiceRoutes(app: App, st: ServiceState, logger: Logger, metrics: RunnerMetrics): void {
   app.get('/v2/health/live', (c) => c.json({ status: 'live' }));
   app.get('/v2/health/ready', (c) => {
@@ -136,6 +146,17 @@ function registerServiceRoutes(app: App, st: ServiceState, logger: Logger, metri
       [encoderHeaders.sha256]: te.sha256,
       'x-imagen-embeddings-sha256': await sha256Hex(bytes),
     });
+  });
+
+  // The model's tokenizer on one prompt, for prompting help before a run: cheap
+  // (no encoder run), so it is served while the model warms up as well.
+  app.post('/v1/tokenize', (c) => {
+    const e = st.engine;
+    if (!e) throw new ApiError(503, 'not_ready', 'the model is still loading', { headers: { 'retry-after': '5' } });
+    const parsed = RunnerTokenizeRequest.safeParse(parseJson(c.get('body')));
+    if (!parsed.success) throw fromZodError(parsed.error);
+    const result: RunnerTokenizeResult = { model: e.manifest.id, ...e.inspectPrompt(parsed.data.prompt) };
+    return c.json(result);
   });
 }
 

@@ -1,6 +1,7 @@
 // What the service needs from the engine. The real one is the cascade
 // (../engine/cascade.ts, adapted in ./load-engine.ts); unit tests of routing and
 // validation inject a fake (./testing/fake-engine.ts).
+import type { PromptInspection } from '@imagen-ts/protocol';
 import type { GenerateOptions, GenerateRequest, GenerateResult, RuntimeFingerprint, TextEmbeddings } from '../engine/types.ts';
 import type { Manifest } from '../manifest/schema.ts';
 
@@ -17,6 +18,8 @@ export interface ServiceEngine {
   /** engine and ORT versions, provider, PRNG, model and file hashes */
   readonly fingerprint: RuntimeFingerprint;
   encode(prompts: string[]): Promise<TextEmbeddings>;
+  /** the model's tokenizer on one prompt: tokens, truncation, unknown words */
+  inspectPrompt(prompt: string): PromptInspection;
   /** items share ONNX calls; one item's abort or failure must not end the others */
   generateBatch(items: BatchItem[]): Promise<BatchOutcome[]>;
   /** text-encoder runs so far (prompts found in the engine's embedding cache do not run it) */

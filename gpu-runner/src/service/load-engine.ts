@@ -16,6 +16,7 @@ export async function loadEngine(config: Pick<RunnerConfig, 'modelDir' | 'device
     fingerprint: cascade.fingerprint,
     textEncoderRuns: () => cascade.stats().textEncoderRuns,
     encode: (prompts) => cascade.encode(prompts),
+    inspectPrompt: (prompt) => cascade.inspectPrompt(prompt),
     async generateBatch(items) {
       // The cascade settles each item on its own (an aborted one rejects at its next step).
       const settled = await Promise.allSettled(cascade.generateBatch(items));

@@ -43,6 +43,7 @@ describe('GET /v1/model', () => {
       id: 'imagen-ts-tiny-fixture',
       name: 'imagen-ts tiny random-weight fixture',
       negativeEmbeddings: true,
+      examplePrompts: fixtureManifest.examplePrompts,
       textEncoder: { id: 'imagen-ts-tiny-t5', sha256: te.sha256, maxTokens: 32, hiddenSize: 16, nullPrompt: 'empty-prompt' },
       stages: [
         { name: 'base64', resolution: 64, prediction: 'eps', defaults: { steps: 10, sampler: 'dpmpp-2m', guidance: 4 }, lowRes: null },
@@ -131,5 +132,18 @@ describe('imagen_runner_text_encoder_runs_total', () => {
     expect((await call('POST', '/v1/embed', { prompts: ['a', 'b', 'c'] })).status).toBe(200);
     expect(await scrape()).toBe(3);
     expect(await scrape()).toBe(3);
+  });
+});
+
+describe('POST /v1/tokenize', () => {
+  it('is signed and answers the model tokenizer view of one prompt; a bad body names the field', async () => {
+    const { service, call } = createFakeService();
+    expect((await service.app.request('/v1/tokenize', { method: 'POST', body: '{"prompt":"x"}' })).status).toBe(401);
+    const res = await call('POST', '/v1/tokenize', { prompt: 'a red circle 4u' });
+    expect(res.status).toBe(200);
+    expect(await res.json()).toEqual({ model: fixtureManifest.id, tokens: 5, maxTokens: fixtureManifest.textEncoder.maxTokens, truncated: false, unknown: ['4u'] });
+    const bad = await call('POST', '/v1/tokenize', { prompt: 7 });
+    expect(bad.status).toBe(400);
+    expect(JSON.stringify(await bad.json())).toMatch(/prompt/);
   });
 });

@@ -2,8 +2,8 @@
 // submitting — the encoder identity its embedding cache keys on (id + sha256 +
 // maxTokens), the null prompt, the stages with their defaults and low-res inputs,
 // and the engine build. File paths and ONNX names stay private.
-import type { RuntimeFingerprint } from '../engine/types.ts';
 import type { RunnerModel } from '@imagen-ts/protocol';
+import type { RuntimeFingerprint } from '../engine/types.ts';
 import type { Manifest } from '../manifest/schema.ts';
 
 /** the protocol's RunnerModel, as this runner fills it */
@@ -16,6 +16,7 @@ export function modelSummary(engine: { manifest: Manifest; fingerprint: RuntimeF
     id: m.id,
     name: m.name,
     negativeEmbeddings: true,
+    examplePrompts: m.examplePrompts ?? [],
     textEncoder: { id: te.id, sha256: te.sha256, maxTokens: te.maxTokens, hiddenSize: te.hiddenSize, nullPrompt: te.nullPrompt },
     stages: m.stages.map((s) => ({
       name: s.name,

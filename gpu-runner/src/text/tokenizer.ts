@@ -12,6 +12,7 @@ import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { PreTrainedTokenizer, env } from '@huggingface/transformers';
+import type { PromptInspection } from '@imagen-ts/protocol';
 
 export interface TokenizedPrompts {
   /** int64 [B, L], padded with padId */
@@ -31,6 +32,27 @@ export interface PromptTokenizer {
   readonly padId: number;
   readonly eosId: number | null;
   tokenize(prompts: readonly string[]): TokenizedPrompts;
+  inspect(prompt: string): PromptInspection;
+}
+
+const edgePunctuation = /^[^\p{L}\p{N}]+|[^\p{L}\p{N}]+$/gu;
+
+/**
+ * A word is unknown to the model when the tokenizer maps any of it to the unknown
+ * token, or, for words of three or more characters, has no piece for it longer
+ * than two characters (it spells the word out: the encoder never saw it whole).
+ * Large vocabularies split rare words into a few real sub-words, which this does
+ * not flag.
+ */
+export function unknownWords(prompt: string, pieces: (word: string) => string[], unkToken: string): string[] {
+  const out: string[] = [];
+  for (const raw of prompt.split(/\s+/)) {
+    const word = raw.replace(edgePunctuation, '');
+    if (word === '' || out.includes(word)) continue;
+    const ps = pieces(word).map((p) => p.replace(/^\u2581/, ''));
+    if (ps.includes(unkToken) || (word.length > 2 && ps.every((p) => p.length <= 2))) out.push(word);
+  }
+  return out;
 }
 
 type Config = Record<string, unknown>;
@@ -54,6 +76,7 @@ export async function loadTokenizer(tokenizerPath: string, maxTokens: number): P
   // T5: <pad> = 0 and </s> = 1; the ONNX contract pads with the pad id (0 for T5).
   const padId = idOf(tokenOf(config, 'pad_token')) ?? idOf('<pad>') ?? 0;
   const eosId = idOf(tokenOf(config, 'eos_token')) ?? idOf('</s>') ?? null;
+  const unkToken = tokenOf(config, 'unk_token') ?? '<unk>';
 
   return {
     maxTokens,
@@ -79,6 +102,10 @@ export async function loadTokenizer(tokenizerPath: string, maxTokens: number): P
         });
       });
       return { inputIds, attentionMask, batch: B, tokens: L, truncated, lengths };
+    },
+    inspect(prompt) {
+      const tokens = tok.encode(prompt).length;
+      return { tokens, maxTokens, truncated: tokens > maxTokens, unknown: unknownWords(prompt, (w) => tok.tokenize(w), unkToken) };
     },
   };
 }

@@ -4,7 +4,7 @@
 import { z } from 'zod';
 import { ErrorBody } from './errors.ts';
 import { ImageCount, LIMITS, Prompt, publicSizes, Seed, StageName, StageParams } from './limits.ts';
-import { JobStatus, Progress } from './runner-api.ts';
+import { JobStatus, Progress, RunnerTokenizeRequest, RunnerTokenizeResult } from './runner-api.ts';
 
 export { ErrorBody };
 /** longest synchronous wait (Prefer: wait=N) */
@@ -181,8 +181,21 @@ export const ModelInfo = z.object({
     }),
   ),
   textEncoder: z.object({ id: z.string(), maxTokens: z.number().int() }),
+  /** a few prompts from the model's world, for a placeholder and examples */
+  examplePrompts: z.array(z.string()).default([]),
 });
 export type ModelInfo = z.infer<typeof ModelInfo>;
+
+/** POST /v1/tokenize at the edge: the runner's body, plus which model's tokenizer */
+export const TokenizeInput = RunnerTokenizeRequest.extend({
+  prompt: RunnerTokenizeRequest.shape.prompt.meta({ example: 'a watercolor painting of a red circle' }),
+  model: z.string().min(1).max(128).optional().meta({ description: 'a model id from GET /v1/models (default: any ready runner)' }),
+}).meta({ id: 'TokenizeInput' });
+export type TokenizeInput = z.infer<typeof TokenizeInput>;
+
+/** POST /v1/tokenize's answer, the runner's and the edge's alike */
+export const TokenizeResult = RunnerTokenizeResult.meta({ id: 'TokenizeResult' });
+export type TokenizeResult = z.infer<typeof TokenizeResult>;
 
 export const ModelList = z.object({ object: z.literal('list'), data: z.array(ModelInfo) }).meta({ id: 'ModelList' });
 

@@ -60,6 +60,23 @@ export type RunnerJobRequest = z.infer<typeof RunnerJobRequest>;
 /** what a sender builds (defaults not yet applied) */
 export type RunnerJobRequestInput = z.input<typeof RunnerJobRequest>;
 
+/** POST /v1/tokenize on the runner: one prompt through the model's tokenizer (no encoder run) */
+export const RunnerTokenizeRequest = z.strictObject({ prompt: Prompt });
+export type RunnerTokenizeRequest = z.infer<typeof RunnerTokenizeRequest>;
+
+/** what the model's tokenizer makes of a prompt, before anything runs (the notebook's prompting help) */
+export const PromptInspection = z.object({
+  tokens: z.number().int().min(0).meta({ description: 'token count with special tokens, before truncation' }),
+  maxTokens: z.number().int().min(1),
+  truncated: z.boolean().meta({ description: 'the encoder sees only the first maxTokens tokens' }),
+  unknown: z.array(z.string()).meta({ description: 'words the tokenizer does not know (its unknown token, or spelled out)' }),
+});
+export type PromptInspection = z.infer<typeof PromptInspection>;
+
+/** POST /v1/tokenize's answer on the runner (the edge passes it on): which model, and its inspection */
+export const RunnerTokenizeResult = PromptInspection.extend({ model: z.string() });
+export type RunnerTokenizeResult = z.infer<typeof RunnerTokenizeResult>;
+
 /** POST /v1/embed on the runner; answers the embedding codec's bytes */
 export const EmbedRequest = z.strictObject({ prompts: z.array(Prompt).min(1).max(64) });
 
@@ -104,6 +121,8 @@ export const RunnerModel = z.object({
   name: z.string().optional(),
   /** the runner takes `negativeEmbeddings` in POST /v1/jobs */
   negativeEmbeddings: z.boolean().default(false),
+  /** a few prompts from the model's world, for a placeholder and examples (an older runner sends none) */
+  examplePrompts: z.array(z.string()).default([]),
   textEncoder: z.object({
     id: z.string().min(1),
     sha256: z.string().regex(/^[0-9a-f]{64}$/),

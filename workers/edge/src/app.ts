@@ -15,6 +15,7 @@ import { registerJobRoutes } from './routes/jobs.ts';
 import { registerModelRoutes } from './routes/models.ts';
 import { registerNotebookRoutes } from './routes/notebooks.ts';
 import { registerOpenAiRoutes } from './routes/openai.ts';
+import { registerTokenizeRoutes } from './routes/tokenize.ts';
 
 export const maxJsonBytes = 64 << 10;
 
@@ -75,6 +76,7 @@ export function createApp(): OpenAPIHono<AppEnv> {
   registerImageRoutes(app);
   registerOpenAiRoutes(app);
   registerModelRoutes(app);
+  registerTokenizeRoutes(app);
   registerNotebookRoutes(app);
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', { type: 'http', scheme: 'bearer', description: 'an API key (npm run keys:create)' });

@@ -20,6 +20,7 @@ function _contract() {
     .openapi(routes.inspectImage, h)
     .openapi(routes.openAiGenerations, h)
     .openapi(routes.listModels, h)
+    .openapi(routes.tokenizePrompt, h)
     .openapi(routes.listNotebooks, h)
     .openapi(routes.createNotebook, h)
     .openapi(routes.getNotebook, h)

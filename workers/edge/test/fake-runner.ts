@@ -17,9 +17,11 @@ import {
   isTerminalStatus,
   RunnerJobRequest,
   RunnerModel,
+  RunnerTokenizeRequest,
   textChunk,
   type JobStatus,
   type RunnerJob,
+  type RunnerTokenizeResult,
 } from '@imagen-ts/protocol';
 import { decode, encode } from 'fast-png';
 
@@ -28,6 +30,7 @@ export type RunnerMode = 'ok' | 'die-mid-job' | 'stall' | 'fail-retryable' | 'fa
 export const fakeModel: RunnerModel = {
   id: 'fake-cascade',
   negativeEmbeddings: true,
+  examplePrompts: ['a glass whale'],
   textEncoder: { id: 'fake-t5', sha256: 'c8ff87b2bac7472318b282b404f19a782be0825b6cdd41d61797e4c20644ede5', maxTokens: 8, nullPrompt: 'empty-prompt' },
   stages: [
     { name: 'base64', resolution: 64, defaults: { steps: 4, sampler: 'dpmpp-2m', guidance: 4 }, lowRes: null },
@@ -65,6 +68,7 @@ interface RunnerState {
   mode: RunnerMode;
   embedCalls: number;
   embedPrompts: string[];
+  tokenizeCalls: number;
   jobs: Map<string, FakeJob>;
   jobBodies: RunnerJobRequest[];
   cancels: string[];
@@ -77,7 +81,7 @@ const runners = new Map<string, RunnerState>();
 function state(host: string): RunnerState {
   let s = runners.get(host);
   if (!s) {
-    s = { mode: 'ok', embedCalls: 0, embedPrompts: [], jobs: new Map(), jobBodies: [], cancels: [] };
+    s = { mode: 'ok', embedCalls: 0, embedPrompts: [], tokenizeCalls: 0, jobs: new Map(), jobBodies: [], cancels: [] };
     runners.set(host, s);
   }
   return s;
@@ -208,7 +212,7 @@ async function control(url: URL, request: Request): Promise<Response> {
   }
   if (url.pathname === '/__control/stats') {
     const s = state(host);
-    return json({ mode: s.mode, embedCalls: s.embedCalls, embedPrompts: s.embedPrompts, jobs: s.jobBodies, cancels: s.cancels });
+    return json({ mode: s.mode, embedCalls: s.embedCalls, embedPrompts: s.embedPrompts, tokenizeCalls: s.tokenizeCalls, jobs: s.jobBodies, cancels: s.cancels });
   }
   if (url.pathname === '/__control/a1111.png') {
     const rgb = new Uint8Array(8 * 8 * 3).fill(90);
@@ -237,6 +241,16 @@ export async function fakeRunner(request: Request): Promise<Response> {
     s.embedCalls++;
     s.embedPrompts.push(...prompts);
     return new Response(embed(prompts[0] ?? ''), { headers: { 'content-type': 'application/vnd.imagen-ts.embeddings' } });
+  }
+  if (path === '/v1/tokenize' && request.method === 'POST') {
+    // the runner's own body schema; one token per word plus </s>; words with a digit stand for unknown ones
+    const parsed = RunnerTokenizeRequest.safeParse(JSON.parse(new TextDecoder().decode(body)));
+    if (!parsed.success) return json(fromZodError(parsed.error).body(), 400);
+    s.tokenizeCalls++;
+    const words = parsed.data.prompt.split(/\s+/).filter((w) => w !== '');
+    const max = fakeModel.textEncoder.maxTokens;
+    const result: RunnerTokenizeResult = { model: fakeModel.id, tokens: words.length + 1, maxTokens: max, truncated: words.length + 1 > max, unknown: words.filter((w) => /\d/.test(w)) };
+    return json(result);
   }
   if (path === '/v1/jobs' && request.method === 'POST') {
     const parsed = RunnerJobRequest.safeParse(JSON.parse(new TextDecoder().decode(body)));

@@ -34,6 +34,7 @@ export interface RunnerStats {
   mode: RunnerMode;
   embedCalls: number;
   embedPrompts: string[];
+  tokenizeCalls: number;
   jobs: Record<string, unknown>[];
   cancels: string[];
 }

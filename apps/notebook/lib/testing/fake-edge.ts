@@ -3,7 +3,8 @@
 // of the request (so re-runs reproduce) and are named by their sha256, `state`
 // and `progress` SSE events, notebooks with ETags and If-Match, and the error
 // body the real edge sends.
-import type { Job } from '../api-types.ts';
+import { fromZodError, TokenizeInput } from '@imagen-ts/protocol';
+import type { Job, ModelInfo, TokenizeResult } from '../api-types.ts';
 import { hashValue } from '../hash.ts';
 
 export interface FakeEdgeOptions {
@@ -11,6 +12,8 @@ export interface FakeEdgeOptions {
   autoComplete?: boolean;
   /** make every image's sha depend on this too: simulates a non-reproducible engine */
   salt?: string;
+  /** what GET /v1/models lists; without it the edge answers 503 (no runner ready), as the real one does */
+  models?: ModelInfo[];
 }
 
 interface FakeJob extends Job {
@@ -78,6 +81,19 @@ export function createFakeEdge(options: FakeEdgeOptions = {}) {
       return images.has(m[1]!) ? new Response(new Uint8Array([137, 80, 78, 71]), { headers: { 'Content-Type': 'image/png' } }) : error(404, 'not_found', 'image not found');
     }
     if (headers.get('Authorization') !== 'Bearer test-key') return error(401, 'unauthorized', 'unknown or revoked API key');
+    if (method === 'POST' && path === '/v1/tokenize') {
+      // the edge's own body schema; one token per word plus </s>; words with a digit stand for ones the tokenizer does not know
+      const parsed = TokenizeInput.safeParse(typeof init.body === 'string' ? JSON.parse(init.body) : undefined);
+      if (!parsed.success) return json(fromZodError(parsed.error).body(), 400);
+      const words = parsed.data.prompt.split(/\s+/).filter((w) => w !== '');
+      const model = options.models?.[0];
+      const maxTokens = model?.textEncoder.maxTokens ?? 48;
+      const result: TokenizeResult = { model: model?.id ?? 'fake', tokens: words.length + 1, maxTokens, truncated: words.length + 1 > maxTokens, unknown: [...new Set(words.filter((w) => /\d/.test(w)))] };
+      return json(result);
+    }
+    if (method === 'GET' && path === '/v1/models') {
+      return options.models ? json({ object: 'list', data: options.models }) : error(503, 'unavailable', 'no runner is ready');
+    }
     const body = typeof init.body === 'string' ? (JSON.parse(init.body) as Record<string, unknown>) : {};
     if (method === 'POST' && path === '/v1/generations') {
       if (typeof body.steps === 'number' && body.steps > 500) return error(400, 'invalid_request', 'steps: must be at most 500', 'steps');

@@ -47,6 +47,11 @@ export function createFakeEngine(opts: { stepMs?: number } = {}): FakeEngine {
     failWith: undefined,
     stepMs: opts.stepMs ?? 1,
     textEncoderRuns: () => encoded,
+    // one token per word plus </s>; words with a digit stand for ones the tokenizer does not know
+    inspectPrompt(prompt) {
+      const words = prompt.split(/\s+/).filter((w) => w !== '');
+      return { tokens: words.length + 1, maxTokens, truncated: words.length + 1 > maxTokens, unknown: [...new Set(words.filter((w) => /\d/.test(w)))] };
+    },
     encode(prompts): Promise<TextEmbeddings> {
       encoded += prompts.length;
       const hiddenStates = new Float32Array(prompts.length * maxTokens * hiddenSize);

@@ -17,6 +17,8 @@ import {
   NotebookList,
   OpenAiImageRequest,
   OpenAiImageResponse,
+  TokenizeInput,
+  TokenizeResult,
   UpscaleRequest,
 } from '@imagen-ts/protocol';
 
@@ -163,6 +165,15 @@ export const listModels = createRoute({
   responses: { 200: json(ModelList, 'models'), ...errorsOf(401, 429, 503) },
 });
 
+export const tokenizePrompt = createRoute({
+  method: 'post',
+  path: '/v1/tokenize',
+  summary: "A prompt through the model's tokenizer: token count, truncation, unknown words (no encoder run; cached)",
+  security,
+  request: { body: { required: true, content: { 'application/json': { schema: TokenizeInput } } } },
+  responses: { 200: json(TokenizeResult, 'what the model makes of the prompt'), ...errorsOf(400, 401, 429, 502, 503) },
+});
+
 const notebookParams = z.object({ id: NotebookId });
 const ifMatch = z.object({ 'if-match': z.string().max(200).optional().openapi({ description: 'the ETag the change was made from' }) });
 
@@ -223,6 +234,7 @@ export const routes = {
   inspectImage,
   openAiGenerations,
   listModels,
+  tokenizePrompt,
   listNotebooks,
   createNotebook,
   getNotebook,

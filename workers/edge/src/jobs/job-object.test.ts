@@ -260,6 +260,7 @@ describe('the negative side of guidance', () => {
   const model = (nullPrompt: 'empty-prompt' | 'zeros'): RunnerModel => ({
     id: 'm',
     negativeEmbeddings: true,
+    examplePrompts: [],
     textEncoder: { id: 't', sha256: 'a'.repeat(64), maxTokens: 8, nullPrompt },
     stages: [{ name: 'base64', resolution: 64, defaults: { steps: 1, sampler: 'ddim', guidance: 1 } }],
   });

@@ -20,6 +20,7 @@ export function registerModelRoutes(app: OpenAPIHono<AppEnv>): void {
       sizes: m.stages.map((s) => s.resolution),
       stages: m.stages.map((s) => ({ name: s.name, resolution: s.resolution, defaults: s.defaults, noiseAugmentation: s.lowRes?.noiseAugmentation ?? null })),
       textEncoder: { id: m.textEncoder.id, maxTokens: m.textEncoder.maxTokens },
+      examplePrompts: m.examplePrompts,
     }));
     return c.json({ object: 'list' as const, data }, 200);
   });

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { call, createKey } from '../../test/helpers.ts';
+import { fakeModel } from '../../test/fake-runner.ts';
 
 describe('OpenAI Images API shape', () => {
   it('POST /v1/images/generations answers {created, data:[{url}]}; b64_json inlines the PNG', async () => {
@@ -47,6 +48,7 @@ describe('discovery', () => {
         '/v1/models',
         '/v1/notebooks',
         '/v1/notebooks/{id}',
+        '/v1/tokenize',
       ].sort(),
     );
     expect(Object.keys(doc.paths['/v1/notebooks/{id}'] ?? {}).sort()).toEqual(['delete', 'get', 'put']);
@@ -58,7 +60,8 @@ describe('discovery', () => {
     const body = await (await call('/v1/models', { key })).json<{ object: string; data: { id: string; sizes: number[]; stages: { name: string }[] }[] }>();
     expect(body.object).toBe('list');
     expect(body.data).toHaveLength(1);
-    expect(body.data[0]).toMatchObject({ id: 'fake-cascade', sizes: [64, 256, 1024] });
+    // with the runner's example prompts, for the notebook's placeholder
+    expect(body.data[0]).toMatchObject({ id: 'fake-cascade', sizes: [64, 256, 1024], examplePrompts: fakeModel.examplePrompts });
     expect(body.data[0]?.stages.map((s) => s.name)).toEqual(['base64', 'sr256', 'sr1024']);
   });
 });
