@@ -1,5 +1,5 @@
 """The encoder probe on tiny sizes: labels of hand-made captions, token alignment, disjoint splits,
-oneDNN linears equal to nn.Linear, span corruption, and a probe that beats chance on an easy feature.
+span corruption, and a probe that beats chance on an easy feature.
 
 python3 -m unittest models.probe.test_probe
 """
@@ -9,8 +9,6 @@ import unittest
 from contextlib import redirect_stderr, redirect_stdout
 
 import numpy as np
-import torch
-import torch.nn.functional as F
 
 from models.train.common import load_tokenizer
 from models.world import parse_caption
@@ -20,7 +18,6 @@ from models.world.vocab import COLOR_NAMES, SHAPES, SIZES
 from .__main__ import main
 from .data import PLACE_CLASSES, WordTokenizer, caption_labels, object_labels, train_test_captions
 from .features import compute, load_encoder
-from models.nets.onednn import linear
 from .pretrain import span_corrupt
 from .probes import examples, majority, train_probe
 
@@ -69,20 +66,6 @@ class LabelTest(unittest.TestCase):
 
 
 class MechanicsTest(unittest.TestCase):
-    def test_onednn_linear_matches_nn_linear_forward_and_backward(self):
-        torch.manual_seed(0)
-        x = torch.randn(3, 7, 16, requires_grad=True)
-        w = torch.randn(8, 16, requires_grad=True)
-        b = torch.randn(8, requires_grad=True)
-        grads = []
-        for fn in (linear, F.linear):
-            out = fn(x, w, b)
-            (out.sin().sum()).backward()
-            grads.append((out.detach(), x.grad.clone(), w.grad.clone(), b.grad.clone()))
-            x.grad = w.grad = b.grad = None
-        for mine, ref in zip(*grads):
-            torch.testing.assert_close(mine, ref, rtol=1e-4, atol=1e-4)
-
     def test_span_corruption_hides_spans_behind_sentinels(self):
         rng = np.random.default_rng(0)
         seq = list(range(10, 30)) + [1]
