@@ -13,7 +13,6 @@ is counted as 3x the U-Net forward (forward + backward) plus the frozen encoder'
 level then runs at 1/P of the resolution), untrained. With --json the last line is one JSON object (imagesPerSecond, dataWaitFraction, peakFraction, ...).
 """
 import argparse
-import copy
 import dataclasses
 import json
 import os
@@ -47,30 +46,17 @@ def forward_flops(module, *inputs) -> float:
     """FLOPs of one forward, from the profiler's per-op counts of convolutions and matmuls."""
     with torch.no_grad(), torch.autograd.profiler.profile(with_flops=True) as prof:
         module(*inputs)
-    seen = {}
-    for ev in prof.function_events:
-        if ev.name in FLOP_OPS and ev.flops:
-            seen[ev.id] = ev.flops
     # conv2d and its inner convolution both report: count each call once (the outermost)
-    total = 0.0
-    for ev in prof.function_events:
-        if ev.id in seen and not (ev.cpu_parent is not None and ev.cpu_parent.name in FLOP_OPS):
-            total += seen[ev.id]
-    return total
+    return sum(ev.flops for ev in prof.function_events
+               if ev.name in FLOP_OPS and ev.flops and not (ev.cpu_parent is not None and ev.cpu_parent.name in FLOP_OPS))
 
 
 def training_flops_per_image(tr) -> float:
     """3x the U-Net forward (forward + backward) + the encoder forward, per image, on the generic (unrouted)
     path, whose ops the profiler knows how to count."""
-    from .data import drop_captions  # noqa: F401  (the trainer's own path; imported for parity of side effects)
     b = 2
-    unet = type(tr.unet)(tr.unet.cfg)
-    enc = copy.deepcopy(tr.encoder)
-    for m in enc.modules():
-        if hasattr(m, "matmul_nt"):
-            m.matmul_nt = None
-        if isinstance(m, torch.nn.Linear):
-            m.__class__ = torch.nn.Linear
+    # fresh (unrouted) modules of the same designs: FLOPs do not depend on the weights
+    unet, enc = type(tr.unet)(tr.unet.cfg), type(tr.encoder)(tr.encoder.cfg)
     ids, mask = tr.tok.batch_trimmed(["a red circle above two small blue squares"] * b, tr.max_tokens)
     text = enc(ids, mask)
     res = tr.spec["resolution"]
