@@ -7,10 +7,10 @@ export {
   ImagenPngInfo,
   infotextFor,
   JsonRequest,
-  jsonRequest,
   PARAMETERS_KEY,
   pngText,
   readPngMetadata,
   StageRun,
   type PngMetadata,
-} from './metadata.ts';
+} from '@imagen-ts/protocol';
+export { jsonRequest } from './metadata.ts';

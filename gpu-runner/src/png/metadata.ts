@@ -1,21 +1,8 @@
 // The engine's side of PNG metadata: an engine request as the `imagen-ts` chunk's
-// JSON request. The chunk's schema, the infotext and the reader are the protocol's.
+// JSON request. The chunk's schema, the infotext and the reader are the protocol's
+// (re-exported from ./index.ts).
 import type { JsonRequest } from '@imagen-ts/protocol';
 import type { GenerateRequest } from '../engine/types.ts';
-
-export {
-  IMAGEN_FORMAT,
-  IMAGEN_KEY,
-  ImagenPngInfo,
-  infotextFor,
-  JsonRequest,
-  PARAMETERS_KEY,
-  pngText,
-  readPngMetadata,
-  RuntimeFingerprintSchema,
-  StageRun,
-  type PngMetadata,
-} from '@imagen-ts/protocol';
 
 export function jsonRequest(req: GenerateRequest): JsonRequest {
   const out: JsonRequest = { prompt: req.prompt, seed: req.seed, n: req.n, size: req.size };
