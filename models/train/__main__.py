@@ -10,6 +10,8 @@ import sys
 
 import torch
 
+from models.world.sample import MIXES
+
 from .checkpoint import committed_path
 from .common import Logger
 
@@ -34,6 +36,8 @@ def main(argv=None) -> int:
     ap.add_argument("--joint-encoder", action="store_true",
                     help="base64: train the text encoder with the U-Net (writes models/checkpoints/encoder too)")
     ap.add_argument("--encoder-lr", type=float, default=0.0, help="with --joint-encoder: the encoder's learning rate (> 0; default --lr)")
+    ap.add_argument("--mix", choices=sorted(MIXES), default=None,
+                    help="scene mix of the training stream from here on (recorded in the checkpoint; default: the checkpoint's, else v1)")
     ap.add_argument("--force", action="store_true", help="encoder: train on although stages already depend on it")
     args = ap.parse_args(argv)
     stage = ALIASES.get(args.stage, args.stage)
@@ -72,7 +76,7 @@ def main(argv=None) -> int:
         from .stage import train_stage
         train_stage(stage, args.minutes, args.device, batch=args.batch or None, log=log, workers=args.workers,
                     lr=args.lr or None, save_minutes=args.save_minutes, sample_minutes=args.sample_minutes, anneal=args.anneal, steps=args.steps,
-                    joint_encoder=args.joint_encoder, encoder_lr=args.encoder_lr or None)
+                    joint_encoder=args.joint_encoder, encoder_lr=args.encoder_lr or None, mix=args.mix)
     return 0
 
 

@@ -11,7 +11,7 @@ import torch
 import torch.nn.functional as F
 
 try:
-    from models.world import CAPTION_DROP, make_example
+    from models.world import CAPTION_DROP, DEFAULT_MIX, make_example
     from models.world.holdout import is_heldout
 except ImportError as err:  # the world is written by another helper; fail with the reason
     raise ImportError(f"models/world is required for training data: {err}") from err
@@ -32,14 +32,14 @@ def upsample(lowres: torch.Tensor, size: int) -> torch.Tensor:
 class WorldStream:
     """Yields (renders by size, caption) for consecutive example indices, skipping held-out captions."""
 
-    def __init__(self, stage: str, start_index: int = 0):
-        self.seed = SEEDS[stage]
+    def __init__(self, stage: str, start_index: int = 0, mix: str = DEFAULT_MIX):
+        self.seed, self.mix = SEEDS[stage], mix
         self.index = start_index
         self.skipped = 0
 
     def next(self, sizes: Tuple[int, ...]):
         while True:
-            renders, text, _ = make_example(self.seed, self.index, sizes=sizes)
+            renders, text, _ = make_example(self.seed, self.index, sizes=sizes, mix=self.mix)
             self.index += 1
             if not is_heldout(text):
                 return renders, text

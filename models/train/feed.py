@@ -17,6 +17,8 @@ from typing import Deque, List, Tuple
 
 import numpy as np
 
+from models.world.sample import DEFAULT_MIX
+
 from .data import SEEDS
 
 CROP_SEED_OFFSET = 1000
@@ -33,10 +35,10 @@ def _render(job) -> List[Tuple[int, tuple]]:
     from .data import to_tensor, upsample
 
     torch.set_num_threads(1)
-    seed, start, stop, sizes, crop, crops_per_scene = job
+    seed, start, stop, sizes, crop, crops_per_scene, mix = job
     out = []
     for i in range(start, stop):
-        renders, text, _ = make_example(seed, i, sizes=sizes)
+        renders, text, _ = make_example(seed, i, sizes=sizes, mix=mix)
         if is_heldout(text):
             continue
         if len(sizes) == 1:
@@ -60,8 +62,8 @@ class ParallelWorldStream:
     (0: in this process, on demand)."""
 
     def __init__(self, stage: str, start_index: int, workers: int, sizes: Tuple[int, ...], crop: int = 0,
-                 crops_per_scene: int = 1, chunk: int = 32):
-        self.seed = SEEDS[stage]
+                 crops_per_scene: int = 1, chunk: int = 32, mix: str = DEFAULT_MIX):
+        self.seed, self.mix = SEEDS[stage], mix
         self.index = start_index
         self.sizes, self.crop, self.crops_per_scene, self.chunk = tuple(sizes), crop, crops_per_scene, chunk
         # spawn: the parent may already hold a CUDA context, which a forked child must not inherit.
@@ -75,7 +77,8 @@ class ParallelWorldStream:
             self._submit()
 
     def _job(self):
-        job = (self.seed, self.next_start, self.next_start + self.chunk, self.sizes, self.crop, self.crops_per_scene)
+        job = (self.seed, self.next_start, self.next_start + self.chunk, self.sizes, self.crop, self.crops_per_scene,
+               self.mix)
         self.next_start += self.chunk
         return job
 

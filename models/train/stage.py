@@ -20,6 +20,7 @@ import torch
 from models.nets.configs import EMBEDDED
 from models.nets.diffusion import Diffusion
 from models.nets.unet import EfficientUNet, UNetConfig, count_params
+from models.world.sample import DEFAULT_MIX, MIXES
 
 from . import checkpoint
 from .common import RUNS, Logger, load_tokenizer
@@ -106,6 +107,11 @@ class StageTrainer:
         self.rng = np.random.default_rng(self.progress["step"] + 17)
         # Noise is drawn where it is used: a CPU-drawn [256, 3, 64, 64] batch would cost more than a GPU step.
         self.gen = torch.Generator(device=device).manual_seed(self.progress["step"] + 29)
+
+    @property
+    def mix(self) -> str:
+        """The scene mix of this stage's training stream (models/world/sample.py); checkpoints before mixes: v1."""
+        return self.progress.get("mix", DEFAULT_MIX)
 
     def _thaw_encoder(self) -> checkpoint.EMA:
         live = checkpoint.load("encoder")
@@ -222,14 +228,15 @@ class StageTrainer:
 def open_stream(tr: StageTrainer, workers: int):
     from .feed import ParallelWorldStream
     if not tr.sr:
-        return ParallelWorldStream(tr.stage, tr.progress["index"], workers, (64,))
+        return ParallelWorldStream(tr.stage, tr.progress["index"], workers, (64,), mix=tr.mix)
     return ParallelWorldStream(tr.stage, tr.progress["index"], workers, (LOW[tr.stage], tr.spec["resolution"]),
-                               tr.spec["train_crop"], tr.hp["crops_per_scene"])
+                               tr.spec["train_crop"], tr.hp["crops_per_scene"], mix=tr.mix)
 
 
 def train_stage(stage: str, minutes: float, device: str, batch: int = None, save_minutes: float = 4.0,
                 sample_minutes: float = 10.0, log: Logger = None, workers: int = 0, lr: float = None,
-                anneal: bool = False, steps: int = 0, joint_encoder: bool = False, encoder_lr: float = None) -> None:
+                anneal: bool = False, steps: int = 0, joint_encoder: bool = False, encoder_lr: float = None,
+                mix: str = None) -> None:
     log = log or Logger(stage)
     if device == "cuda":
         # TF32 matmuls/convolutions: ~8x fp32 throughput on Ampere+ at a precision the loss noise dwarfs.
@@ -237,6 +244,12 @@ def train_stage(stage: str, minutes: float, device: str, batch: int = None, save
         torch.backends.cudnn.allow_tf32 = True
         torch.backends.cudnn.benchmark = True
     tr = StageTrainer(stage, device, log, batch, lr, joint_encoder, encoder_lr)
+    if mix is not None and mix not in MIXES:
+        raise SystemExit(f"--mix must be one of {', '.join(MIXES)}, got {mix!r}")
+    if mix is not None and mix != tr.mix:
+        # The stream index goes on: a new mix draws new examples from there, and the checkpoint records the switch.
+        log(f"scene mix {tr.mix} -> {mix} at index {tr.progress['index']}")
+        tr.progress["mix"] = mix
     stream = open_stream(tr, workers)
     stop = {"now": False}
     signal.signal(signal.SIGTERM, lambda *_: stop.update(now=True))  # finish the step, save, exit

@@ -9,6 +9,16 @@ from .spec import normalize_spec
 from .vocab import BASIC_SHAPES, COLOR_NAMES, DEFAULT_BACKGROUND, LETTER_SHAPES, MAX_OBJECTS, PLACES, RELATIONS, SIZES
 
 CATEGORY_WEIGHTS = (("single", 0.3), ("binding", 0.25), ("relation", 0.2), ("count", 0.25))
+# Scene mixes, versioned: a training stream is (seed, index, mix), so a mix once used is never changed.
+# "v1" is the shipped model's stream. "bench" moves the share of objects per scene towards what
+# ShapesBench asks (45/33/15/7% for 1/2/3/4 objects; v1 draws 30/33/15/22%): v1's busy scenes fit
+# the shipped model's commonest failure, one object more than asked. Weights are for n = 2, 3, 4.
+MIXES = {
+    "v1": {"categories": CATEGORY_WEIGHTS, "binding_n": (1 / 3, 1 / 3, 1 / 3), "count_n": (1 / 3, 1 / 3, 1 / 3)},
+    "bench": {"categories": (("single", 0.45), ("binding", 0.22), ("relation", 0.2), ("count", 0.13)),
+              "binding_n": (0.5, 0.35, 0.15), "count_n": (0.5, 0.35, 0.15)},
+}
+DEFAULT_MIX = "v1"
 LETTER_PROB = 0.3
 PLACE_PROB_SINGLE = 0.4
 PLACE_PROB_MULTI = 0.2
@@ -38,7 +48,14 @@ def _sample_object(rng, background, taken, allow_letter=True):
             return {"shape": shape, "color": color, "size": size, "count": 1, "place": None}
 
 
-def _sample_category(rng, category):
+def _n_objects(rng, weights):
+    """2, 3 or 4 (MAX_OBJECTS) by the mix's weights; v1's uniform draw kept bit for bit."""
+    if weights[0] == weights[1] == weights[2]:
+        return int(rng.integers(2, MAX_OBJECTS + 1))
+    return 2 + int(rng.choice(3, p=weights))
+
+
+def _sample_category(rng, category, mix):
     background = _sample_background(rng)
     taken = set()
     relations = []
@@ -47,7 +64,7 @@ def _sample_category(rng, category):
         if rng.random() < PLACE_PROB_SINGLE:
             objects[0]["place"] = _choice(rng, PLACES)
     elif category == "binding":
-        n = int(rng.integers(2, MAX_OBJECTS + 1))
+        n = _n_objects(rng, mix["binding_n"])
         objects = [_sample_object(rng, background, taken) for _ in range(n)]
         free = list(PLACES)
         for o in objects:
@@ -57,7 +74,7 @@ def _sample_category(rng, category):
         objects = [_sample_object(rng, background, taken) for _ in range(2)]
         relations = [{"a": 0, "rel": _choice(rng, RELATIONS), "b": 1}]
     else:  # count
-        count = int(rng.integers(2, MAX_OBJECTS + 1))
+        count = _n_objects(rng, mix["count_n"])
         first = _sample_object(rng, background, taken, allow_letter=False)
         first["count"] = count
         objects = [first]
@@ -70,12 +87,15 @@ def _sample_category(rng, category):
     return {"background": background, "objects": objects, "relations": relations}
 
 
-def sample_spec(rng, allow_heldout=False):
-    """A random normalized spec; held-out ShapesBench meanings are re-drawn unless allowed."""
-    names = [c for c, _ in CATEGORY_WEIGHTS]
-    weights = [w for _, w in CATEGORY_WEIGHTS]
+def sample_spec(rng, allow_heldout=False, mix=DEFAULT_MIX):
+    """A random normalized spec of scene mix `mix`; held-out ShapesBench meanings are re-drawn unless allowed."""
+    if mix not in MIXES:
+        raise ValueError(f"unknown scene mix {mix!r}: one of {', '.join(MIXES)}")
+    m = MIXES[mix]
+    names = [c for c, _ in m["categories"]]
+    weights = [w for _, w in m["categories"]]
     while True:
         category = names[int(rng.choice(len(names), p=weights))]
-        spec = normalize_spec(_sample_category(rng, category))
+        spec = normalize_spec(_sample_category(rng, category, m))
         if allow_heldout or not is_heldout_spec(spec):
             return spec
