@@ -27,6 +27,18 @@ class ParallelFeedTest(unittest.TestCase):
             # the resume point is the example after the last one consumed, not after the prefetched ones
             self.assertEqual(feed.index, ref.index)
 
+    def test_scene_mix_reaches_the_workers(self):
+        ref = WorldStream("base64", 100, mix="bench")
+        want_x, want_texts = base_batch(ref, 12)
+        self.assertNotEqual(want_texts, base_batch(WorldStream("base64", 100), 12)[1])
+        feed = ParallelWorldStream("base64", 100, 1, (64,), chunk=5, mix="bench")
+        try:
+            x, _, texts = feed.base_batch(12)
+        finally:
+            feed.close()
+        self.assertEqual(texts, want_texts)
+        self.assertTrue(torch.equal(x, want_x))
+
     def test_sr_crops_do_not_depend_on_worker_count(self):
         batches = []
         for workers in (0, 2):

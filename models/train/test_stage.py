@@ -8,7 +8,7 @@ import torch
 
 from .common import Logger
 from .feed import ParallelWorldStream
-from .stage import StageTrainer
+from .stage import StageTrainer, open_stream
 
 
 def _step_once(joint: bool, encoder_lr: float = None):
@@ -51,6 +51,16 @@ class JointEncoderTest(unittest.TestCase):
         tr, _, _, _ = _step_once(joint=True, encoder_lr=1e-12)
         self.assertEqual([g["base_lr"] for g in tr.opt.param_groups], [1e-3, 1e-12])
         self.assertEqual([g["lr"] for g in tr.opt.param_groups], [1e-3, 1e-12])  # past warm-up, no anneal
+
+    def test_the_scene_mix_is_read_from_and_kept_in_the_progress(self):
+        tr = StageTrainer("base64", "cpu", Logger("test"), batch=2)
+        self.assertEqual(tr.mix, tr.progress.get("mix", "v1"))
+        tr.progress["mix"] = "bench"  # what train_stage(mix=...) records before the first checkpoint
+        stream = open_stream(tr, 0)
+        try:
+            self.assertEqual((stream.mix, stream.index), ("bench", tr.progress["index"]))
+        finally:
+            stream.close()
 
     def test_joint_training_is_refused_for_sr_stages(self):
         with self.assertRaises(SystemExit):

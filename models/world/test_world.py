@@ -8,6 +8,8 @@ import numpy as np
 
 from . import (
     CAPTION_DROP,
+    DEFAULT_MIX,
+    MIXES,
     box_downsample,
     caption,
     check_scene,
@@ -19,6 +21,7 @@ from . import (
     render,
     render_multi,
     sample_scene,
+    sample_spec,
     signature,
 )
 from . import dataset
@@ -26,7 +29,7 @@ from .caption import noun_phrase
 from .holdout import heldout_sets, is_heldout, is_heldout_spec
 from .render_cases import load_cases, render_case
 from .spec import SpecError
-from .vocab import BASIC_SHAPES, COLORS, LETTERS, NUMBER_WORDS, PLURALS
+from .vocab import BASIC_SHAPES, COLORS, LETTERS, MAX_OBJECTS, NUMBER_WORDS, PLURALS
 
 N_SAMPLES = 3000
 
@@ -82,6 +85,44 @@ GOLDEN_CAPTIONS = [
     "an image of a small orange cross in the lower right corner",
     "two green stars on a pink background",
 ]
+
+
+GOLDEN_BENCH_CAPTIONS = [
+    "a brown cross and one large black letter E on a white background",
+    "4 small white hearts on a green background",
+    "an image of a small orange cross in the lower right corner",
+    "two gray squares at the bottom and two small yellow squares on a pink background",
+]
+
+
+def _objects_per_scene(mix, n=3000):
+    counts = np.zeros(MAX_OBJECTS + 1)
+    for i in range(n):
+        spec = sample_spec(example_rng(1, i), mix=mix)
+        counts[sum(o["count"] for o in spec["objects"])] += 1
+    return counts / n
+
+
+class Mixes(unittest.TestCase):
+    def test_default_stream_is_v1(self):
+        self.assertEqual(DEFAULT_MIX, "v1")
+        for i in range(4):
+            self.assertEqual(make_example(0, i, mix="v1")[1], GOLDEN_CAPTIONS[i])
+
+    def test_golden_bench_captions(self):
+        self.assertEqual([make_example(0, i, mix="bench")[1] for i in range(4)], GOLDEN_BENCH_CAPTIONS)
+
+    def test_bench_mix_asks_what_shapesbench_asks(self):
+        # ShapesBench dev: 45/33/15/7% of cases draw 1/2/3/4 objects; v1 draws 30/33/15/22%.
+        bench, v1 = _objects_per_scene("bench"), _objects_per_scene("v1")
+        self.assertTrue(0.40 < bench[1] < 0.50, bench)
+        self.assertTrue(0.28 < bench[2] < 0.40, bench)
+        self.assertTrue(bench[4] < 0.12 < v1[4], (bench, v1))
+
+    def test_unknown_mix_names_the_choices(self):
+        with self.assertRaisesRegex(ValueError, "v1, bench"):
+            sample_spec(example_rng(1, 0), mix="v2")
+        self.assertEqual(set(MIXES), {"v1", "bench"})
 
 
 class Vocabulary(unittest.TestCase):
