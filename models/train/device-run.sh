@@ -56,9 +56,11 @@ run_stage() { # stage args...
 # change a stage's batch and learning rate (the 2026-11-29 runs used the defaults below: at batch 128 the
 # 5.4 M-parameter base made ~11 steps/s, i.e. it was bound by per-step launch work, not by FLOPs, so a larger
 # base batch should raise images/s nearly in proportion; raise its lr with it, e.g. BATCH_BASE64=512 LR_BASE64=6e-4).
+# MIX_BASE64 is the base's scene mix (models/world/sample.py): `bench` (objects per scene as ShapesBench asks; see
+# the model card's Data section) unless set; MIX_BASE64=v1 keeps the stream the committed models trained on.
 for stage in ${STAGES:-base64 sr256 sr1024}; do
   case "$stage" in
-    base64) run_stage base64 "$MINUTES" --workers "${WORKERS_BASE64:-5}" --batch "${BATCH_BASE64:-128}" --lr "${LR_BASE64:-4e-4}" ${JOINT_ENCODER:+--joint-encoder} ${ENCODER_LR:+--encoder-lr "$ENCODER_LR"} & ;;
+    base64) run_stage base64 "$MINUTES" --workers "${WORKERS_BASE64:-5}" --batch "${BATCH_BASE64:-128}" --lr "${LR_BASE64:-4e-4}" --mix "${MIX_BASE64:-bench}" ${JOINT_ENCODER:+--joint-encoder} ${ENCODER_LR:+--encoder-lr "$ENCODER_LR"} & ;;
     sr256) run_stage sr256 "$MINUTES" --workers "${WORKERS_SR256:-6}" --batch "${BATCH_SR256:-48}" --lr "${LR_SR256:-3e-4}" & ;;
     sr1024) run_stage sr1024 "$MINUTES" --workers "${WORKERS_SR1024:-3}" --batch "${BATCH_SR1024:-16}" --lr "${LR_SR1024:-4e-4}" & ;;
     *) echo "unknown stage $stage" >&2 ;;
