@@ -3,6 +3,7 @@
 // client, the notebook and tests share them.
 import { z } from 'zod';
 import { ErrorBody } from './errors.ts';
+import { measureJsonShape, notebookContentLimits } from './json-shape.ts';
 import { ImageCount, LIMITS, Prompt, publicSizes, Seed, StageName, StageParams } from './limits.ts';
 import { JobStatus, Progress, RunnerTokenizeRequest, RunnerTokenizeResult } from './runner-api.ts';
 
@@ -207,8 +208,13 @@ type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string
 const jsonContent = z
   .unknown()
   .refine((v) => v !== undefined, 'required: any JSON value')
+  .superRefine((v, ctx) => {
+    // bounded before it is stored: a value nested too deep is a stack overflow for every later reader
+    const shape = measureJsonShape(v, notebookContentLimits);
+    if (!shape.ok) ctx.addIssue({ code: 'custom', message: shape.message, params: { limit: shape.limit } });
+  })
   .transform((v) => v as JsonValue)
-  .meta({ description: 'any JSON value; the notebook app owns its structure' });
+  .meta({ description: `any JSON value, at most ${notebookContentLimits.maxDepth} levels deep and ${notebookContentLimits.maxNodes} values; the notebook app owns its structure` });
 
 export const NotebookInput = z
   .strictObject({
