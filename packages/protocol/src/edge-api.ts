@@ -237,3 +237,9 @@ export const Notebook = NotebookSummary.extend({ content: z.unknown().meta({ des
 export type Notebook = z.infer<typeof Notebook>;
 
 export const NotebookList = z.object({ notebooks: z.array(NotebookSummary) }).meta({ id: 'NotebookList' });
+
+/** an API key's public id: the 12 characters after "ik_" */
+export const ApiKeyId = z.string().regex(/^[a-z0-9]{12}$/, 'a key id: the 12 characters after "ik_"');
+
+export const RevokedKey = z.object({ id: z.string(), revokedAt: z.string() }).meta({ id: 'RevokedKey' });
+export type RevokedKey = z.infer<typeof RevokedKey>;
