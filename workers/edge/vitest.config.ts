@@ -25,6 +25,8 @@ export default defineConfig({
           RUNNER_SIGNING_KEYS: JSON.stringify({ 'edge-test': signingSecret }),
           RUNNER_STALL_SECONDS: '1',
           MAX_ATTEMPTS: '3',
+          // short, so test/back-pressure.test.ts sees a queue_timeout, yet longer than its burst needs; no other test keeps runners busy
+          QUEUE_TIMEOUT_SECONDS: '8',
           TEST_MIGRATIONS: await readD1Migrations(here('migrations')),
         },
         outboundService: fakeRunner,

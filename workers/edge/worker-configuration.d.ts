@@ -8,6 +8,7 @@ interface __BaseEnv_Env {
 	CORS_ORIGINS: string;
 	RUNNER_STALL_SECONDS: string;
 	MAX_ATTEMPTS: string;
+	QUEUE_TIMEOUT_SECONDS: string;
 	RUNNER_SIGNING_KEYS: string;
 	JOBS: DurableObjectNamespace<import("./src/index").JobObject>;
 	RATE_LIMITER: DurableObjectNamespace<import("./src/index").RateLimiterObject>;
@@ -24,7 +25,7 @@ type StringifyValues<EnvType extends Record<string, unknown>> = {
 	[Binding in keyof EnvType]: EnvType[Binding] extends string ? EnvType[Binding] : string;
 };
 declare namespace NodeJS {
-	interface ProcessEnv extends StringifyValues<Pick<Cloudflare.Env, "RUNNERS" | "CORS_ORIGINS" | "RUNNER_STALL_SECONDS" | "MAX_ATTEMPTS" | "RUNNER_SIGNING_KEYS">> {}
+	interface ProcessEnv extends StringifyValues<Pick<Cloudflare.Env, "RUNNERS" | "CORS_ORIGINS" | "RUNNER_STALL_SECONDS" | "MAX_ATTEMPTS" | "QUEUE_TIMEOUT_SECONDS" | "RUNNER_SIGNING_KEYS">> {}
 }
 declare module "*.txt" {
 	const value: string;

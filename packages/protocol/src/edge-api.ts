@@ -3,6 +3,7 @@
 // client, the notebook and tests share them.
 import { z } from 'zod';
 import { ErrorBody } from './errors.ts';
+import { measureJsonShape, notebookContentLimits } from './json-shape.ts';
 import { ImageCount, LIMITS, Prompt, publicSizes, Seed, StageName, StageParams } from './limits.ts';
 import { JobStatus, Progress, RunnerTokenizeRequest, RunnerTokenizeResult } from './runner-api.ts';
 
@@ -60,6 +61,45 @@ export const JobImage = z.object({
 });
 export type JobImage = z.infer<typeof JobImage>;
 
+/**
+ * The error codes the edge ends a job with itself; a runner's own final failure passes
+ * its code through (e.g. `invalid_request`, `engine_error`).
+ */
+export const jobErrorCodes = {
+  /** every attempt (MAX_ATTEMPTS) failed on a runner */
+  runnerFailed: 'runner_failed',
+  /** no runner was ready for a minute */
+  runnerUnavailable: 'runner_unavailable',
+  /** the runners stayed busy (429, or 503 with Retry-After) past the job's queue deadline */
+  queueTimeout: 'queue_timeout',
+  /** an upscale's parent image is no longer stored */
+  parentMissing: 'parent_missing',
+  /** the request does not fit the runner's model */
+  invalidRequest: 'invalid_request',
+} as const;
+export type JobErrorCode = (typeof jobErrorCodes)[keyof typeof jobErrorCodes];
+
+/**
+ * How long the job has waited for a runner with room. There is no queue position: each
+ * job waits in its own object (there is no shared queue at the edge to rank it in), and
+ * a runner's queue position is only known at the moment it accepts a job.
+ */
+export const JobQueue = z
+  .object({
+    /** waiting now: no runner has taken the job since it was created (or since its last failed attempt) */
+    waiting: z.boolean(),
+    /** ms waited so far, or, once a runner took the job, how long that took */
+    waitMs: z.number().int().min(0),
+    /** how often runners answered busy (429, or 503 with Retry-After) during this wait */
+    deferrals: z.number().int().min(0),
+    /** while every runner is busy: when the job tries again */
+    retryAt: z.string().nullable(),
+    /** while waiting: when the wait ends with `queue_timeout` (QUEUE_TIMEOUT_SECONDS after it began) */
+    deadlineAt: z.string().nullable(),
+  })
+  .meta({ id: 'JobQueue' });
+export type JobQueue = z.infer<typeof JobQueue>;
+
 export const Job = z
   .object({
     id: z.string(),
@@ -78,6 +118,8 @@ export const Job = z
     images: z.array(JobImage),
     error: z.object({ code: z.string(), message: z.string() }).nullable(),
     embeddingCache: z.enum(['hit', 'miss']).nullable(),
+    /** the wait for a runner with room (the edge sets it; absent from older records) */
+    queue: JobQueue.optional(),
   })
   .meta({ id: 'Job' });
 export type Job = z.infer<typeof Job>;
@@ -207,8 +249,13 @@ type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string
 const jsonContent = z
   .unknown()
   .refine((v) => v !== undefined, 'required: any JSON value')
+  .superRefine((v, ctx) => {
+    // bounded before it is stored: a value nested too deep is a stack overflow for every later reader
+    const shape = measureJsonShape(v, notebookContentLimits);
+    if (!shape.ok) ctx.addIssue({ code: 'custom', message: shape.message, params: { limit: shape.limit } });
+  })
   .transform((v) => v as JsonValue)
-  .meta({ description: 'any JSON value; the notebook app owns its structure' });
+  .meta({ description: `any JSON value, at most ${notebookContentLimits.maxDepth} levels deep and ${notebookContentLimits.maxNodes} values; the notebook app owns its structure` });
 
 export const NotebookInput = z
   .strictObject({
@@ -231,3 +278,9 @@ export const Notebook = NotebookSummary.extend({ content: z.unknown().meta({ des
 export type Notebook = z.infer<typeof Notebook>;
 
 export const NotebookList = z.object({ notebooks: z.array(NotebookSummary) }).meta({ id: 'NotebookList' });
+
+/** an API key's public id: the 12 characters after "ik_" */
+export const ApiKeyId = z.string().regex(/^[a-z0-9]{12}$/, 'a key id: the 12 characters after "ik_"');
+
+export const RevokedKey = z.object({ id: z.string(), revokedAt: z.string() }).meta({ id: 'RevokedKey' });
+export type RevokedKey = z.infer<typeof RevokedKey>;

@@ -4,6 +4,7 @@ export * from './limits.ts';
 export * from './errors.ts';
 export * from './runner-api.ts';
 export * from './edge-api.ts';
+export * from './json-shape.ts';
 export * from './embedding-codec.ts';
 export * from './signing.ts';
 export * from './infotext.ts';

@@ -116,7 +116,7 @@ const reParam = /\s*([\p{L}\p{N}_][\p{L}\p{N}_ \-/]+):\s*("(?:\\.|[^\\"])+"|[^,]
 
 describe('scanParams (the linear-time re_param)', () => {
   it("finds exactly the pairs A1111's regex finds, on random lines built from the tricky characters", () => {
-    const alphabet = ['a', 'B', '7', '_', ' ', '-', '/', ':', ',', '"', '\\', 'é', '\t', '.', 'x', '😀'];
+    const alphabet = ['a', 'B', '7', '_', ' ', '-', '/', ':', ',', '"', '\\', 'é', '\t', '.', 'x', '😀', '𝐀', '\u3000', '\u00a0'];
     let state = 12345;
     const rand = () => ((state = (Math.imul(state, 1103515245) + 12345) >>> 0) / 2 ** 32);
     for (let n = 0; n < 3000; n++) {

@@ -48,19 +48,38 @@ export function formatInfotext({ prompt, negativePrompt, params }: InfotextInput
 
 const reImageSize = /^(\d+)x(\d+)$/;
 // infotext_utils.re_param's character classes, with Python's Unicode \w spelled out for JS
-const keyStart = /[\p{L}\p{N}_]/u;
-const keyChar = /[\p{L}\p{N}_ \-/]/u;
-const space = /\s/u;
+const keyStartRe = /[\p{L}\p{N}_]/u;
+const keyCharRe = /[\p{L}\p{N}_ \-/]/u;
+const spaceRe = /\s/u;
+
+// The scan walks the string's UTF-16 units, testing ASCII against a table and only the
+// rest against the Unicode-property regexes: splitting a 1 MiB line into code points and
+// testing each with a regex took ~0.25 s, long enough to stall the edge's isolate.
+const asciiTable = (re: RegExp) => Uint8Array.from({ length: 128 }, (_, c) => (re.test(String.fromCharCode(c)) ? 1 : 0));
+const keyStartAscii = asciiTable(keyStartRe);
+const keyCharAscii = asciiTable(keyCharRe);
+const spaceAscii = asciiTable(spaceRe);
+const inClass = (table: Uint8Array, re: RegExp, cp: number | undefined): boolean =>
+  cp !== undefined && (cp < 128 ? table[cp] === 1 : re.test(String.fromCodePoint(cp)));
+/** UTF-16 units of the code point */
+const width = (cp: number | undefined) => (cp !== undefined && cp > 0xffff ? 2 : 1);
+
+function skipSpaces(line: string, from: number): number {
+  let i = from;
+  // JS \s holds no astral code point: testing UTF-16 units is exact
+  while (i < line.length && inClass(spaceAscii, spaceRe, line.charCodeAt(i))) i++;
+  return i;
+}
 
 /** end of a JSON-style quoted value starting at `from` (a '"'), or -1: `"(?:\\.|[^\\"])+"` */
-function quotedEnd(chars: readonly string[], from: number): number {
+function quotedEnd(line: string, from: number): number {
   let i = from + 1;
-  while (i < chars.length) {
-    const ch = chars[i];
-    if (ch === '\\') {
-      if (i + 1 >= chars.length) return -1;
-      i += 2;
-    } else if (ch === '"') {
+  while (i < line.length) {
+    const c = line.charCodeAt(i);
+    if (c === 0x5c) {
+      if (i + 1 >= line.length) return -1;
+      i += 1 + width(line.codePointAt(i + 1));
+    } else if (c === 0x22) {
       return i > from + 1 ? i + 1 : -1;
     } else i++;
   }
@@ -74,37 +93,40 @@ function quotedEnd(chars: readonly string[], from: number): number {
  * scan resumes after it instead of retrying each start (the regex's quadratic case).
  */
 export function scanParams(line: string): Array<[string, string]> {
-  const chars = Array.from(line);
+  const n = line.length;
   const out: Array<[string, string]> = [];
   let p = 0;
-  while (p < chars.length) {
-    let i = p;
-    while (i < chars.length && space.test(chars[i] ?? '')) i++;
-    if (i >= chars.length) break;
-    if (!keyStart.test(chars[i] ?? '')) {
-      p = i + 1;
+  while (p < n) {
+    const i = skipSpaces(line, p);
+    if (i >= n) break;
+    const first = line.codePointAt(i);
+    if (!inClass(keyStartAscii, keyStartRe, first)) {
+      p = i + width(first);
       continue;
     }
-    let k = i + 1;
-    while (k < chars.length && keyChar.test(chars[k] ?? '')) k++;
-    if (k - i < 2 || chars[k] !== ':') {
+    let k = i + width(first);
+    let keyLength = 1;
+    for (let cp = line.codePointAt(k); k < n && inClass(keyCharAscii, keyCharRe, cp); cp = line.codePointAt(k)) {
+      k += width(cp);
+      keyLength++;
+    }
+    if (keyLength < 2 || line.charCodeAt(k) !== 0x3a) {
       // every start in (i, k) reaches the same character k, which is not ':'
-      p = Math.max(k, i + 1);
+      p = k;
       continue;
     }
-    let v = k + 1;
-    while (v < chars.length && space.test(chars[v] ?? '')) v++;
+    const v = skipSpaces(line, k + 1);
     let end = -1;
-    if (chars[v] === '"') {
-      const q = quotedEnd(chars, v);
-      if (q >= 0 && (q === chars.length || chars[q] === ',')) end = q;
+    if (line.charCodeAt(v) === 0x22) {
+      const q = quotedEnd(line, v);
+      if (q >= 0 && (q === n || line.charCodeAt(q) === 0x2c)) end = q;
     }
     if (end < 0) {
-      end = v;
-      while (end < chars.length && chars[end] !== ',') end++;
+      end = line.indexOf(',', v);
+      if (end < 0) end = n;
     }
-    out.push([chars.slice(i, k).join(''), chars.slice(v, end).join('')]);
-    p = end < chars.length ? end + 1 : end;
+    out.push([line.slice(i, k), line.slice(v, end)]);
+    p = end < n ? end + 1 : end;
   }
   return out;
 }

@@ -24,18 +24,57 @@ export function crc32(bytes: Uint8Array): number {
   return (c ^ 0xffffffff) >>> 0;
 }
 
-/** Most bytes all compressed text chunks of one PNG may inflate to: a zip bomb stops here, not in memory. */
-export const maxInflatedTextBytes = 1 << 20;
+/** Most bytes of text one chunk may hold, inflated or not: a zip bomb stops here, not in memory. */
+export const maxChunkTextBytes = 1 << 20;
+/** Most bytes of text all text chunks of one PNG may hold together. */
+export const maxFileTextBytes = 4 << 20;
+/** @deprecated the per-chunk budget; use maxChunkTextBytes */
+export const maxInflatedTextBytes = maxChunkTextBytes;
+
+/** the chunk a PngTextError is about */
+export interface PngChunkRef {
+  type: string;
+  keyword: string;
+  /** offset of the chunk's length field in the file */
+  offset: number;
+}
 
 export class PngTextError extends Error {
   override name = 'PngTextError';
+  /** too_large: a text budget was passed (the file is well-formed); corrupt: the chunk does not decode */
+  readonly reason: 'too_large' | 'corrupt';
+  readonly chunk: PngChunkRef | undefined;
+  constructor(message: string, reason: 'too_large' | 'corrupt' = 'corrupt', chunk?: PngChunkRef) {
+    super(message);
+    this.reason = reason;
+    this.chunk = chunk;
+  }
+}
+
+/** what is left to spend on one PNG's text */
+export interface TextBudget {
+  left: number;
+}
+
+const chunkName = (c: PngChunkRef) => `PNG ${c.type} chunk ${JSON.stringify(c.keyword)} at byte ${c.offset}`;
+
+/** the budget this chunk may spend: its own cap, or what the file has left */
+function chunkAllowance(budget: TextBudget): number {
+  return Math.min(maxChunkTextBytes, budget.left);
+}
+
+function overBudget(ref: PngChunkRef, budget: TextBudget): PngTextError {
+  const perChunk = budget.left >= maxChunkTextBytes;
+  const limit = perChunk ? `the ${maxChunkTextBytes}-byte limit per chunk` : `the ${maxFileTextBytes}-byte limit for all text of one PNG`;
+  return new PngTextError(`${chunkName(ref)}: its text passes ${limit}`, 'too_large', ref);
 }
 
 /**
- * zlib-inflates `data` (PNG's compression method 0) with a byte budget shared by the
- * caller's chunks; throws once the output would pass it, without buffering the rest.
+ * zlib-inflates `data` (PNG's compression method 0) within the chunk's allowance; throws
+ * once the output would pass it, without buffering the rest.
  */
-async function inflate(data: Uint8Array, budget: { left: number }, type: string): Promise<Uint8Array> {
+async function inflate(data: Uint8Array, budget: TextBudget, ref: PngChunkRef): Promise<Uint8Array> {
+  const allowance = chunkAllowance(budget);
   const stream = new Blob([data as Uint8Array<ArrayBuffer>]).stream().pipeThrough(new DecompressionStream('deflate'));
   const reader = stream.getReader();
   const parts: Uint8Array[] = [];
@@ -45,15 +84,14 @@ async function inflate(data: Uint8Array, budget: { left: number }, type: string)
       const { done, value } = await reader.read();
       if (done) break;
       size += value.length;
-      if (size > budget.left) throw new PngTextError(`PNG ${type} chunk: inflates past the ${maxInflatedTextBytes}-byte budget for text`);
+      if (size > allowance) throw overBudget(ref, budget);
       parts.push(value);
     }
   } catch (e) {
     await reader.cancel().catch(() => undefined);
     if (e instanceof PngTextError) throw e;
-    throw new PngTextError(`corrupt PNG: ${type} chunk does not inflate (${e instanceof Error ? e.message : String(e)})`);
+    throw new PngTextError(`corrupt PNG: ${ref.type} chunk ${JSON.stringify(ref.keyword)} at byte ${ref.offset} does not inflate (${e instanceof Error ? e.message : String(e)})`, 'corrupt', ref);
   }
-  budget.left -= size;
   const out = new Uint8Array(size);
   let pos = 0;
   for (const p of parts) {
@@ -61,6 +99,12 @@ async function inflate(data: Uint8Array, budget: { left: number }, type: string)
     pos += p.length;
   }
   return out;
+}
+
+/** spends an uncompressed chunk's text on the budget */
+function spend(text: Uint8Array, budget: TextBudget, ref: PngChunkRef): Uint8Array {
+  if (text.length > chunkAllowance(budget)) throw overBudget(ref, budget);
+  return text;
 }
 
 export const PNG_SIGNATURE = Uint8Array.of(0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a);
@@ -153,30 +197,41 @@ function nul(data: Uint8Array, from: number, type: string): number {
   return i;
 }
 
-/** Decodes one tEXt / zTXt / iTXt chunk into [keyword, value]; compressed text spends `budget`. */
-export async function decodeTextChunk(chunk: RawChunk, budget = { left: maxInflatedTextBytes }): Promise<[string, string]> {
+/**
+ * Decodes one tEXt / zTXt / iTXt chunk into [keyword, value]. Its text, inflated or not,
+ * spends `budget`: at most maxChunkTextBytes per chunk, and what the file has left.
+ */
+export async function decodeTextChunk(chunk: RawChunk, budget: TextBudget = { left: maxFileTextBytes }): Promise<[string, string]> {
   const { type, data } = chunk;
   const k = nul(data, 0, type);
   const keyword = latin1Decoder.decode(data.subarray(0, k));
-  if (type === 'tEXt') return [keyword, latin1Decoder.decode(data.subarray(k + 1))];
-  if (type === 'zTXt') return [keyword, latin1Decoder.decode(await inflate(data.subarray(k + 2), budget, type))];
-  if (type !== 'iTXt') throw new Error(`not a text chunk: ${type}`);
-  const compressed = data[k + 1] === 1;
-  const lang = nul(data, k + 3, type);
-  const tkey = nul(data, lang + 1, type);
-  const body = data.subarray(tkey + 1);
-  return [keyword, utf8Decoder.decode(compressed ? await inflate(body, budget, type) : body)];
+  const ref: PngChunkRef = { type, keyword, offset: chunk.offset };
+  let text: Uint8Array;
+  let utf8 = false;
+  if (type === 'tEXt') text = spend(data.subarray(k + 1), budget, ref);
+  else if (type === 'zTXt') text = await inflate(data.subarray(k + 2), budget, ref);
+  else if (type === 'iTXt') {
+    const compressed = data[k + 1] === 1;
+    const lang = nul(data, k + 3, type);
+    const tkey = nul(data, lang + 1, type);
+    const body = data.subarray(tkey + 1);
+    text = compressed ? await inflate(body, budget, ref) : spend(body, budget, ref);
+    utf8 = true;
+  } else throw new Error(`not a text chunk: ${type}`);
+  budget.left -= text.length;
+  return [keyword, utf8 ? utf8Decoder.decode(text) : latin1Decoder.decode(text)];
 }
 
 export const TEXT_CHUNK_TYPES: ReadonlySet<string> = new Set(['tEXt', 'zTXt', 'iTXt']);
 
 /**
  * All text chunks of a PNG as keyword → value; a repeated keyword keeps its last value
- * (as Pillow does). Compressed chunks together inflate to at most maxInflatedTextBytes.
+ * (as Pillow does). Each chunk holds at most maxChunkTextBytes of text (inflated or
+ * not), all of them together maxFileTextBytes; past either, a PngTextError names the chunk.
  */
 export async function readTextChunks(png: Uint8Array): Promise<Record<string, string>> {
   const text: Record<string, string> = {};
-  const budget = { left: maxInflatedTextBytes };
+  const budget: TextBudget = { left: maxFileTextBytes };
   for (const c of readChunks(png, TEXT_CHUNK_TYPES)) {
     const [k, v] = await decodeTextChunk(c, budget);
     text[k] = v;

@@ -9,9 +9,11 @@ import { maxNotebookBytes } from '@imagen-ts/protocol';
 import type { AppEnv } from './app-env.ts';
 import { authenticate, requireScope } from './auth.ts';
 import { loadConfig } from './config.ts';
+import type { Scope } from './keys.ts';
 import { errorResponse, errors, fromZodError } from './errors.ts';
 import { maxInspectBytes, registerImageRoutes } from './routes/images.ts';
 import { registerJobRoutes } from './routes/jobs.ts';
+import { registerKeyRoutes } from './routes/keys.ts';
 import { registerModelRoutes } from './routes/models.ts';
 import { registerNotebookRoutes } from './routes/notebooks.ts';
 import { registerOpenAiRoutes } from './routes/openai.ts';
@@ -42,10 +44,16 @@ const limitBody: MiddlewareHandler<AppEnv> = (c, next) => {
   return mw(c, next);
 };
 
+function scopeFor(path: string): Scope {
+  if (path.startsWith('/v1/notebooks')) return 'notebooks';
+  if (path.startsWith('/v1/keys')) return 'admin';
+  return 'generate';
+}
+
 const auth: MiddlewareHandler<AppEnv> = async (c, next) => {
   if (c.req.method === 'OPTIONS' || isPublic(c.req.method, c.req.path)) return next();
   return authenticate(c, async () => {
-    await requireScope(c.req.path.startsWith('/v1/notebooks') ? 'notebooks' : 'generate')(c, next);
+    await requireScope(scopeFor(c.req.path))(c, next);
   });
 };
 
@@ -78,6 +86,7 @@ export function createApp(): OpenAPIHono<AppEnv> {
   registerModelRoutes(app);
   registerTokenizeRoutes(app);
   registerNotebookRoutes(app);
+  registerKeyRoutes(app);
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', { type: 'http', scheme: 'bearer', description: 'an API key (npm run keys:create)' });
   app.doc31('/v1/openapi.json', {

@@ -13,8 +13,10 @@ interface KeyRow {
   revoked_at: string | null;
 }
 
-// A short per-isolate cache saves a D1 read per request; revocation takes effect within this time.
-const cacheMs = 10_000;
+// A short per-isolate cache saves a D1 read per request while a key is busy. A revocation
+// through this isolate (revokeKey) drops its entries at once; one made elsewhere (another
+// isolate, a D1 console) takes effect once the entry lapses: within this time.
+export const keyCacheMs = 500;
 const cache = new Map<string, { key: ApiKeyRecord | null; until: number }>();
 
 async function lookup(db: D1Database, presented: string): Promise<ApiKeyRecord | null> {
@@ -34,7 +36,7 @@ async function lookup(db: D1Database, presented: string): Promise<ApiKeyRecord |
       : null;
   if (cache.size > 1000) cache.clear();
   // Only known keys are cached, so a flood of random keys cannot evict them.
-  if (key) cache.set(hash, { key, until: now + cacheMs });
+  if (key) cache.set(hash, { key, until: now + keyCacheMs });
   return key;
 }
 
@@ -66,6 +68,20 @@ export function requireScope(scope: Scope): MiddlewareHandler<AppEnv> {
     if (!key.scopes.includes(scope) && !key.scopes.includes('admin')) throw errors.forbidden(scope);
     await next();
   };
+}
+
+/**
+ * Revokes a key (by its public id): stored at once, and forgotten by this isolate's
+ * cache so its next request here is refused. The revocation time it answers is the
+ * first one: revoking twice changes nothing. undefined when no key has this id.
+ */
+export async function revokeKey(db: D1Database, id: string): Promise<string | undefined> {
+  const row = await db
+    .prepare('UPDATE api_keys SET revoked_at = COALESCE(revoked_at, ?) WHERE id = ? RETURNING revoked_at')
+    .bind(new Date().toISOString(), id)
+    .first<{ revoked_at: string }>();
+  for (const [hash, entry] of cache) if (entry.key?.id === id) cache.delete(hash);
+  return row?.revoked_at;
 }
 
 /** for tests: forget cached keys */

@@ -18,6 +18,8 @@ export interface EdgeConfig {
   runnerStallSeconds: number;
   /** attempts per job, across runners */
   maxAttempts: number;
+  /** how long a job may wait for a runner with room (runners answering 429 / 503 Retry-After) before it fails queue_timeout */
+  queueTimeoutSeconds: number;
 }
 
 const RunnerList = z
@@ -92,6 +94,7 @@ const Vars = z.object({
     .transform((s) => (s ?? '').split(',').map((o) => o.trim()).filter((o) => o.length > 0)),
   RUNNER_STALL_SECONDS: intText(1, 3600, 60),
   MAX_ATTEMPTS: intText(1, 10, 3),
+  QUEUE_TIMEOUT_SECONDS: intText(1, 86_400, 600),
 });
 
 export class ConfigError extends Error {
@@ -108,6 +111,7 @@ export function loadConfig(env: Env): EdgeConfig {
     CORS_ORIGINS: env.CORS_ORIGINS,
     RUNNER_STALL_SECONDS: env.RUNNER_STALL_SECONDS,
     MAX_ATTEMPTS: env.MAX_ATTEMPTS,
+    QUEUE_TIMEOUT_SECONDS: env.QUEUE_TIMEOUT_SECONDS,
   });
   if (!parsed.success) {
     const lines = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`);
@@ -123,6 +127,7 @@ export function loadConfig(env: Env): EdgeConfig {
     corsOrigins: v.CORS_ORIGINS,
     runnerStallSeconds: v.RUNNER_STALL_SECONDS,
     maxAttempts: v.MAX_ATTEMPTS,
+    queueTimeoutSeconds: v.QUEUE_TIMEOUT_SECONDS,
   };
   cached = { source: env, config };
   return config;

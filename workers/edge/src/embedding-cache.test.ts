@@ -77,4 +77,20 @@ describe('embedding cache', () => {
     expect(jb.images[0]?.id).not.toBe(a.images[0]?.id);
     expect((await waitJob(jb.id, key)).status).toBe('succeeded');
   });
+
+  it('20 concurrent requests for one new prompt share one runner /v1/embed call (single-flight per cache key)', async () => {
+    const { key } = await createKey();
+    const prompt = `a crowd of identical requests ${crypto.randomUUID()}`;
+    const prompts = async () => [...(await stats(runnerA)).embedPrompts, ...(await stats(runnerB)).embedPrompts];
+    const before = await prompts();
+    const responses = await Promise.all(Array.from({ length: 20 }, (_, i) => call('/v1/generations', { method: 'POST', key, json: { prompt, seed: i } })));
+    expect(responses.map((r) => r.status)).toEqual(Array.from({ length: 20 }, () => 202));
+    const jobs = await Promise.all(responses.map((r) => r.json<JobBody>()));
+    const after = await prompts();
+    const calls = (list: string[], p: string) => list.filter((x) => x === p).length;
+    expect(calls(after, normalizePrompt(prompt)) - calls(before, normalizePrompt(prompt))).toBe(1);
+    // the null prompt, unless an earlier test cached it, is shared the same way
+    expect(calls(after, '') - calls(before, '')).toBeLessThanOrEqual(1);
+    for (const job of jobs) expect((await waitJob(job.id, key)).status).toBe('succeeded');
+  });
 });

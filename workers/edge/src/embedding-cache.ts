@@ -41,10 +41,27 @@ export async function embeddingCacheKey(encoder: { id: string; sha256: string; m
 /** a year: the key changes whenever the encoder does, so entries never go stale */
 const ttlSeconds = 365 * 24 * 3600;
 
+/** lookups under way in this isolate, by cache key: concurrent misses for one prompt share one encoder call */
+const inflight = new Map<string, Promise<CachedEmbedding>>();
+
+/**
+ * The prompt's embeddings from KV, or from the runner's encoder on a miss (then stored).
+ * Single-flight per cache key in the isolate: a request that finds the same key already
+ * being looked up waits for that lookup (and shares its outcome, errors included).
+ */
 export async function embedPrompt(kv: KVNamespace, pool: RunnerPool, runner: RunnerHandle, prompt: string): Promise<CachedEmbedding> {
   const normalized = normalizePrompt(prompt);
+  const key = await embeddingCacheKey(runner.model.textEncoder, normalized);
+  // no await between the look and the set: no two callers can both start a flight
+  const pending = inflight.get(key);
+  if (pending) return pending;
+  const flight = lookupOrEmbed(kv, pool, runner, normalized, key).finally(() => inflight.delete(key));
+  inflight.set(key, flight);
+  return flight;
+}
+
+async function lookupOrEmbed(kv: KVNamespace, pool: RunnerPool, runner: RunnerHandle, normalized: string, key: string): Promise<CachedEmbedding> {
   const encoder = runner.model.textEncoder;
-  const key = await embeddingCacheKey(encoder, normalized);
   const hit = await kv.get(key, 'arrayBuffer');
   if (hit) return { bytes: new Uint8Array(hit), cache: 'hit' };
 

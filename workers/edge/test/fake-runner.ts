@@ -25,7 +25,7 @@ import {
 } from '@imagen-ts/protocol';
 import { decode, encode } from 'fast-png';
 
-export type RunnerMode = 'ok' | 'die-mid-job' | 'stall' | 'fail-retryable' | 'fail-final' | 'slow' | 'down';
+export type RunnerMode = 'ok' | 'die-mid-job' | 'stall' | 'fail-retryable' | 'fail-final' | 'slow' | 'down' | 'busy' | 'loading';
 
 export const fakeModel: RunnerModel = {
   id: 'fake-cascade',
@@ -72,6 +72,10 @@ interface RunnerState {
   jobs: Map<string, FakeJob>;
   jobBodies: RunnerJobRequest[];
   cancels: string[];
+  /** at most this many unfinished jobs; more get 429 queue_full (undefined: no limit) */
+  capacity: number | undefined;
+  /** 429 / 503-with-Retry-After answers to POST /v1/jobs */
+  busyAnswers: number;
 }
 
 export const signingSecret = 'edge-test-secret-0123456789';
@@ -81,7 +85,7 @@ const runners = new Map<string, RunnerState>();
 function state(host: string): RunnerState {
   let s = runners.get(host);
   if (!s) {
-    s = { mode: 'ok', embedCalls: 0, embedPrompts: [], tokenizeCalls: 0, jobs: new Map(), jobBodies: [], cancels: [] };
+    s = { mode: 'ok', embedCalls: 0, embedPrompts: [], tokenizeCalls: 0, jobs: new Map(), jobBodies: [], cancels: [], capacity: undefined, busyAnswers: 0 };
     runners.set(host, s);
   }
   return s;
@@ -210,9 +214,13 @@ async function control(url: URL, request: Request): Promise<Response> {
     state(host).mode = (await request.json<{ mode: RunnerMode }>()).mode;
     return json({ ok: true });
   }
+  if (url.pathname === '/__control/capacity') {
+    state(host).capacity = (await request.json<{ capacity: number | null }>()).capacity ?? undefined;
+    return json({ ok: true });
+  }
   if (url.pathname === '/__control/stats') {
     const s = state(host);
-    return json({ mode: s.mode, embedCalls: s.embedCalls, embedPrompts: s.embedPrompts, tokenizeCalls: s.tokenizeCalls, jobs: s.jobBodies, cancels: s.cancels });
+    return json({ mode: s.mode, embedCalls: s.embedCalls, embedPrompts: s.embedPrompts, tokenizeCalls: s.tokenizeCalls, jobs: s.jobBodies, cancels: s.cancels, busyAnswers: s.busyAnswers });
   }
   if (url.pathname === '/__control/a1111.png') {
     const rgb = new Uint8Array(8 * 8 * 3).fill(90);
@@ -256,6 +264,16 @@ export async function fakeRunner(request: Request): Promise<Response> {
     const parsed = RunnerJobRequest.safeParse(JSON.parse(new TextDecoder().decode(body)));
     if (!parsed.success) return json(fromZodError(parsed.error).body(), 400);
     const b = parsed.data;
+    // back-pressure, as the runner answers it: 429 queue_full (queue at capacity), 503 not_ready (loading), both with Retry-After
+    const unfinished = [...s.jobs.values()].filter((j) => !isTerminalStatus(j.status)).length;
+    if (s.mode === 'busy' || (s.capacity !== undefined && unfinished >= s.capacity && !s.jobs.has(b.id))) {
+      s.busyAnswers++;
+      return json({ error: { code: 'queue_full', message: 'the queue is full; retry after 1 s' } }, 429, { 'retry-after': '1' });
+    }
+    if (s.mode === 'loading') {
+      s.busyAnswers++;
+      return json({ error: { code: 'not_ready', message: 'the model is still loading' } }, 503, { 'retry-after': '1' });
+    }
     s.jobBodies.push(b);
     if (b.init) {
       const { fromStage } = b.init;

@@ -30,6 +30,12 @@ export async function setMode(runner: string, mode: RunnerMode): Promise<void> {
   if (!res.ok) throw new Error(`control: ${res.status}`);
 }
 
+/** at most `capacity` unfinished jobs on the runner; more are answered 429 with Retry-After (null: no limit) */
+export async function setCapacity(runner: string, capacity: number | null): Promise<void> {
+  const res = await fetch(`http://control.test/__control/capacity?runner=${runner}`, { method: 'POST', body: JSON.stringify({ capacity }) });
+  if (!res.ok) throw new Error(`control: ${res.status}`);
+}
+
 export interface RunnerStats {
   mode: RunnerMode;
   embedCalls: number;
@@ -37,6 +43,7 @@ export interface RunnerStats {
   tokenizeCalls: number;
   jobs: Record<string, unknown>[];
   cancels: string[];
+  busyAnswers: number;
 }
 
 export async function stats(runner: string): Promise<RunnerStats> {

@@ -3,6 +3,7 @@
 // alone (../client.ts), so neither depends on the other's runtime.
 import { createRoute, z } from '@hono/zod-openapi';
 import {
+  ApiKeyId,
   ErrorBody,
   GenerationRequest,
   ImageId,
@@ -17,6 +18,7 @@ import {
   NotebookList,
   OpenAiImageRequest,
   OpenAiImageResponse,
+  RevokedKey,
   TokenizeInput,
   TokenizeResult,
   UpscaleRequest,
@@ -221,6 +223,15 @@ export const deleteNotebook = createRoute({
   responses: { 204: { description: 'deleted' }, ...errorsOf(400, 401, 403, 404, 412, 428, 429) },
 });
 
+export const revokeApiKey = createRoute({
+  method: 'post',
+  path: '/v1/keys/{id}/revoke',
+  summary: 'Revoke an API key (admin scope): refused at once by this isolate, everywhere within 1 s',
+  security,
+  request: { params: z.object({ id: ApiKeyId }) },
+  responses: { 200: json(RevokedKey, 'revoked (again: the first revocation time)'), ...errorsOf(400, 401, 403, 404, 429) },
+});
+
 /** in registration order; the client type chains them */
 export const routes = {
   health: healthRoute,
@@ -240,4 +251,5 @@ export const routes = {
   getNotebook,
   putNotebook,
   deleteNotebook,
+  revokeApiKey,
 };

@@ -1,10 +1,13 @@
 // Runs one job on the runner pool: pick a ready runner, send the (cached)
 // embeddings, follow the runner's event stream, store the images. A runner that
 // dies, stalls or answers badly is taken out of the pool and the job moves to
-// another, up to MAX_ATTEMPTS; failures the runner calls final end the job.
+// another, up to MAX_ATTEMPTS; failures the runner calls final end the job. A
+// runner that answers busy (429, 503 + Retry-After) is back-pressure, not failure:
+// the job waits for its alarm without spending an attempt (back-pressure.ts).
 import {
   bytesToBase64,
   isTerminalStatus,
+  jobErrorCodes,
   RunnerFailure,
   RunnerJobEnvelope,
   RunnerProgressEvent,
@@ -15,11 +18,12 @@ import {
   type RunnerImage,
   type RunnerJob,
 } from '@imagen-ts/protocol';
-import { loadConfig, type RunnerSpec } from '../config.ts';
+import { loadConfig, type EdgeConfig, type RunnerSpec } from '../config.ts';
 import { EmbedError, embedPrompt } from '../embedding-cache.ts';
 import { r2KeyOf, sha256OfBytes, storeImage } from '../images/image-store.ts';
 import { createRunnerPool, RunnerUnavailableError, type RunnerHandle, type RunnerPool } from '../runner/runner-pool.ts';
 import { readSse } from '../runner/sse.ts';
+import { busyAnswer, busyRunners, currentWait, deferred, nextWake, timedOut, timeoutMessage, type BusyAnswer } from './back-pressure.ts';
 import { JobRequestError, negativeFromEncoder, runnerJobBody, stageParams, type Attempt, type JobRecord } from './job-model.ts';
 
 /** prompt embeddings the worker already resolved for the job (base64 of the codec), and whose encoder made them */
@@ -63,15 +67,13 @@ export async function driveJob(host: DriverHost, env: Env): Promise<void> {
   const config = loadConfig(env);
   const pool = createRunnerPool(config);
   const stallMs = config.runnerStallSeconds * 1000;
-  const live = () => {
-    const r = host.load();
-    return r && (r.status === 'queued' || r.status === 'running') && !r.cancelRequested ? r : undefined;
-  };
-  const fail = (code: string, message: string) => host.transition('failed', { error: { code, message }, progress: null });
+  const live = () => liveRecord(host);
 
   // An attempt left open by an evicted instance: pick up its stream where it was.
   const open = live()?.attempts.at(-1);
   if (open && open.endedAt === undefined) {
+    // evicted between submitting and recording that the runner took it: it may well have
+    if (live()?.status === 'queued') await host.transition('running');
     const spec = config.runners.find((r) => r.url === open.runner);
     const outcome: Outcome = spec ? await follow(host, pool, spec, open, stallMs) : { kind: 'lost', reason: 'runner no longer configured' };
     if (await settle(host, env, pool, spec, open, outcome)) return;
@@ -80,21 +82,8 @@ export async function driveJob(host: DriverHost, env: Env): Promise<void> {
   for (;;) {
     const r = live();
     if (!r) return;
-    const failedAttempts = r.attempts.filter((a) => a.reason !== undefined);
-    if (failedAttempts.length >= config.maxAttempts) {
-      await fail('runner_failed', `the job failed on ${failedAttempts.length} attempt(s): ${failedAttempts.map((a) => a.reason).join('; ')}`);
-      return;
-    }
-    let handle: RunnerHandle;
-    try {
-      handle = await pool.pick({ avoid: new Set(failedAttempts.map((a) => a.runner)), ...(r.input.model ? { modelId: r.input.model } : {}) });
-    } catch (e) {
-      if (!(e instanceof RunnerUnavailableError)) throw e;
-      const since = r.attempts.at(-1)?.endedAt ?? r.createdAt;
-      if (Date.now() - since > noRunnerGraceMs) await fail('runner_unavailable', e.message);
-      else await host.setAlarm(Date.now() + 2000);
-      return;
-    }
+    const handle = await nextRunner(host, pool, config, r);
+    if (!handle) return;
 
     let body: string;
     const number = r.attempts.length + 1;
@@ -108,7 +97,7 @@ export async function driveJob(host: DriverHost, env: Env): Promise<void> {
         continue;
       }
       if (e instanceof EmbedError || e instanceof JobRequestError || e instanceof FinalError) {
-        await fail(e instanceof FinalError ? e.code : 'invalid_request', e.message);
+        await fail(host, e instanceof FinalError ? e.code : jobErrorCodes.invalidRequest, e.message);
         return;
       }
       throw e;
@@ -117,11 +106,69 @@ export async function driveJob(host: DriverHost, env: Env): Promise<void> {
     host.save({ attempts: [...r.attempts, attempt], modelId: handle.model.id, runnerEventId: 0 });
     // the watchdog: if this instance dies mid-attempt, the alarm resumes it (set first, so the transition's sync covers it)
     await host.setAlarm(Date.now() + stallMs + 5000);
-    if (r.status === 'queued') await host.transition('running');
 
-    const outcome = await submit(pool, handle.spec, attempt, body).then((o) => o ?? follow(host, pool, handle.spec, attempt, stallMs));
+    const submitted = await submit(pool, handle.spec, attempt, body);
+    if (submitted?.kind === 'busy') {
+      // back-pressure, not failure: no attempt spent, the runner stays in the pool; try another or wait (nextRunner)
+      if (!live()) return;
+      const now = Date.now();
+      host.save({ attempts: r.attempts, queue: deferred(currentWait(r, config.queueTimeoutSeconds * 1000, now), handle.spec.url, submitted.answer, now) });
+      continue;
+    }
+    if (submitted === undefined) await tookJob(host, r, config);
+    const outcome = submitted ?? (await follow(host, pool, handle.spec, attempt, stallMs));
     if (await settle(host, env, pool, handle.spec, attempt, outcome)) return;
   }
+}
+
+function liveRecord(host: DriverHost): JobRecord | undefined {
+  const r = host.load();
+  return r && (r.status === 'queued' || r.status === 'running') && !r.cancelRequested ? r : undefined;
+}
+
+async function fail(host: DriverHost, code: string, message: string): Promise<void> {
+  await host.transition('failed', { error: { code, message }, progress: null });
+}
+
+/**
+ * The runner for the next attempt, or undefined when the job ended or waits for its
+ * alarm: out of attempts, past its queue deadline, every ready runner busy (wake at the
+ * first Retry-After), or none ready (look again in 2 s, fail after a minute).
+ */
+async function nextRunner(host: DriverHost, pool: RunnerPool, config: EdgeConfig, r: JobRecord): Promise<RunnerHandle | undefined> {
+  const failedAttempts = r.attempts.filter((a) => a.reason !== undefined);
+  if (failedAttempts.length >= config.maxAttempts) {
+    await fail(host, jobErrorCodes.runnerFailed, `the job failed on ${failedAttempts.length} attempt(s): ${failedAttempts.map((a) => a.reason).join('; ')}`);
+    return undefined;
+  }
+  const now = Date.now();
+  const wait = currentWait(r, config.queueTimeoutSeconds * 1000, now);
+  if (timedOut(wait, now)) {
+    await fail(host, jobErrorCodes.queueTimeout, timeoutMessage(wait, now, config.queueTimeoutSeconds));
+    return undefined;
+  }
+  const busy = busyRunners(wait, now);
+  try {
+    return await pool.pick({ avoid: new Set(failedAttempts.map((a) => a.runner)), exclude: busy, ...(r.input.model ? { modelId: r.input.model } : {}) });
+  } catch (e) {
+    if (!(e instanceof RunnerUnavailableError)) throw e;
+    if (busy.size > 0) {
+      await host.setAlarm(nextWake(wait, now));
+      return undefined;
+    }
+    const since = r.attempts.at(-1)?.endedAt ?? r.createdAt;
+    if (now - since > noRunnerGraceMs) await fail(host, jobErrorCodes.runnerUnavailable, e.message);
+    else await host.setAlarm(now + 2000);
+    return undefined;
+  }
+}
+
+/** a runner accepted the job: the wait is over (and the job is running, if it was not yet) */
+async function tookJob(host: DriverHost, r: JobRecord, config: EdgeConfig): Promise<void> {
+  const now = Date.now();
+  const queue = { ...currentWait(r, config.queueTimeoutSeconds * 1000, now), tookAt: now };
+  if (r.status === 'queued') await host.transition('running', { queue });
+  else host.save({ queue });
 }
 
 /** records the outcome of an attempt; true when the job is done (terminal or handed to a later alarm) */
@@ -191,7 +238,7 @@ async function prepare(env: Env, pool: RunnerPool, handle: RunnerHandle, r: JobR
   let initImage: string | undefined;
   if (r.input.parent) {
     const obj = await env.IMAGES.get(r2KeyOf(r.input.parent.imageId));
-    if (!obj) throw new FinalError('parent_missing', `the parent image ${r.input.parent.imageId} is no longer stored`);
+    if (!obj) throw new FinalError(jobErrorCodes.parentMissing, `the parent image ${r.input.parent.imageId} is no longer stored`);
     initImage = bytesToBase64(new Uint8Array(await obj.arrayBuffer()));
   }
   const body = runnerJobBody(r, handle.model, {
@@ -203,8 +250,8 @@ async function prepare(env: Env, pool: RunnerPool, handle: RunnerHandle, r: JobR
   return JSON.stringify(body);
 }
 
-/** POST /v1/jobs; undefined when the runner took the job (follow it), else the outcome */
-async function submit(pool: RunnerPool, spec: RunnerSpec, attempt: Attempt, body: string): Promise<Outcome | undefined> {
+/** POST /v1/jobs; undefined when the runner took the job (follow it), busy when it asks to come back later, else the outcome */
+async function submit(pool: RunnerPool, spec: RunnerSpec, attempt: Attempt, body: string): Promise<Outcome | { kind: 'busy'; answer: BusyAnswer } | undefined> {
   let res: Response;
   try {
     res = await pool.request(spec, { method: 'POST', path: '/v1/jobs', body });
@@ -213,6 +260,8 @@ async function submit(pool: RunnerPool, spec: RunnerSpec, attempt: Attempt, body
   }
   const text = await res.text().catch(() => '');
   if (res.ok) return undefined;
+  const busy = busyAnswer(res, Date.now());
+  if (busy) return { kind: 'busy', answer: busy };
   let code = `http_${res.status}`;
   let message = text.slice(0, 500);
   try {
@@ -222,8 +271,8 @@ async function submit(pool: RunnerPool, spec: RunnerSpec, attempt: Attempt, body
   } catch {
     // not our error shape: keep the raw text
   }
-  // 4xx other than auth/overload: the request itself is wrong, another runner would say the same
-  const retryable = res.status >= 500 || res.status === 401 || res.status === 429 || code === 'encoder_mismatch';
+  // 4xx other than auth: the request itself is wrong, another runner would say the same (429 is back-pressure, above)
+  const retryable = res.status >= 500 || res.status === 401 || code === 'encoder_mismatch';
   return { kind: 'failed', code, message: `runner ${spec.url} refused attempt ${attempt.number}: ${message}`, retryable };
 }
 
@@ -266,7 +315,7 @@ async function follow(host: DriverHost, pool: RunnerPool, spec: RunnerSpec, atte
         else if (e.event === 'canceled') outcome = { kind: 'canceled' };
         else if (e.event === 'failed') {
           const f = RunnerFailure.safeParse(JSON.parse(e.data));
-          outcome = f.success ? { kind: 'failed', ...f.data } : { kind: 'failed', code: 'runner_failed', message: e.data.slice(0, 300), retryable: true };
+          outcome = f.success ? { kind: 'failed', ...f.data } : { kind: 'failed', code: jobErrorCodes.runnerFailed, message: e.data.slice(0, 300), retryable: true };
         }
       },
       activity,

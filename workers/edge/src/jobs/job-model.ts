@@ -2,6 +2,7 @@
 // runner request. Pure: the Durable Object (job-object.ts) stores and drives it.
 import type { Job, JobImage, JobStatus } from '@imagen-ts/protocol';
 import type { RunnerJobRequestInput, RunnerModel, StageParams } from '@imagen-ts/protocol';
+import { queueView, startWait, type QueueState } from './back-pressure.ts';
 
 export type StageOverride = StageParams;
 
@@ -56,6 +57,8 @@ export interface JobRecord {
   cancelRequested: boolean;
   /** the last event id seen from the open attempt's runner, to resume its stream after an eviction */
   runnerEventId: number;
+  /** the wait for a runner with room (back-pressure.ts); absent from records stored before it existed */
+  queue?: QueueState;
 }
 
 const transitions: Record<JobStatus, readonly JobStatus[]> = {
@@ -74,7 +77,7 @@ export function isTerminal(status: JobStatus): boolean {
   return transitions[status].length === 0;
 }
 
-export function newRecord(id: string, input: JobInput, now: number): JobRecord {
+export function newRecord(id: string, input: JobInput, now: number, queueTimeoutMs: number): JobRecord {
   return {
     id,
     status: 'queued',
@@ -89,10 +92,12 @@ export function newRecord(id: string, input: JobInput, now: number): JobRecord {
     embeddingCache: null,
     cancelRequested: false,
     runnerEventId: 0,
+    queue: startWait(now, queueTimeoutMs),
   };
 }
 
-export function jobView(r: JobRecord): Job {
+export function jobView(r: JobRecord, now = Date.now()): Job {
+  const queue = queueView(r, now);
   return {
     id: r.id,
     kind: r.input.kind,
@@ -109,6 +114,7 @@ export function jobView(r: JobRecord): Job {
     images: r.images,
     error: r.error,
     embeddingCache: r.embeddingCache,
+    ...(queue ? { queue } : {}),
   };
 }
 

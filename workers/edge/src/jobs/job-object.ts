@@ -7,6 +7,7 @@
 // cancel); the driver reaches storage through a host object over # members.
 import { DurableObject } from 'cloudflare:workers';
 import type { Job, JobStatus } from '@imagen-ts/protocol';
+import { loadConfig } from '../config.ts';
 import { ApiError, errors, rpcError, type RpcResult } from '../errors.ts';
 import { driveJob, tellRunnerCancel, type DriverHost, type ResolvedEmbeddings } from './drive.ts';
 import { canTransition, isTerminal, jobView, newRecord, type JobInput, type JobRecord } from './job-model.ts';
@@ -174,7 +175,7 @@ export class JobObject extends DurableObject<Env> {
     if (existing) return { job: existing, created: false };
     // Created here, not in the constructor: looking up an unknown job id writes nothing.
     this.ctx.storage.sql.exec('CREATE TABLE IF NOT EXISTS events (seq INTEGER PRIMARY KEY AUTOINCREMENT, type TEXT NOT NULL, data TEXT NOT NULL, at INTEGER NOT NULL)');
-    const r = newRecord(args.id, args.input, Date.now());
+    const r = newRecord(args.id, args.input, Date.now(), loadConfig(this.env).queueTimeoutSeconds * 1000);
     r.embeddingCache = args.embeddingCache;
     this.ctx.storage.kv.put('job', r);
     this.#record = r;

@@ -1,7 +1,7 @@
 // Image routes: the PNG itself (public, immutable), its metadata and lineage,
 // upscaling with the next super-resolution stage, and reading a PNG's parameters.
 import type { OpenAPIHono } from '@hono/zod-openapi';
-import { PNG_SIGNATURE, readPngMetadata, type InspectResult, type PngMetadata } from '@imagen-ts/protocol';
+import { ApiError, PNG_SIGNATURE, PngTextError, readPngMetadata, type InspectResult, type PngMetadata } from '@imagen-ts/protocol';
 import type { Context } from 'hono';
 import { getImage, getImageMeta, inspectImage, upscaleImage } from '../api/routes.ts';
 import type { AppEnv } from '../app-env.ts';
@@ -106,6 +106,8 @@ export function registerImageRoutes(app: OpenAPIHono<AppEnv>): void {
     try {
       meta = await readPngMetadata(bytes);
     } catch (e) {
+      // text past its budget is a well-formed PNG we will not read: 413 naming the chunk; anything else is a bad file
+      if (e instanceof PngTextError && e.reason === 'too_large') throw new ApiError(413, 'png_text_too_large', `file: ${e.message}`, { field: 'file' });
       throw errors.invalid(`file: ${e instanceof Error ? e.message : 'unreadable PNG'}`, { field: 'file' });
     }
     return c.json(inspectResult(meta), 200);

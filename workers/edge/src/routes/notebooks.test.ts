@@ -1,3 +1,5 @@
+import { env } from 'cloudflare:workers';
+import { notebookContentLimits } from '@imagen-ts/protocol';
 import { describe, expect, it } from 'vitest';
 import { call, createKey } from '../../test/helpers.ts';
 
@@ -84,5 +86,59 @@ describe('notebooks', () => {
     const huge = await call('/v1/notebooks', { method: 'POST', key, json: { title: 't', content: { blob: 'x'.repeat(2 << 20) } } });
     expect(huge.status).toBe(413);
     expect((await huge.json<{ error: { code: string } }>()).error.code).toBe('payload_too_large');
+  });
+
+  it('content deeper or larger than the limits is 400 naming the field and the limit, and nothing is stored', async () => {
+    const { key } = await createKey(['notebooks']);
+    const { maxDepth, maxNodes } = notebookContentLimits;
+    const nested = (depth: number) => `${'['.repeat(depth)}${']'.repeat(depth)}`;
+    const post = (content: string) =>
+      call('/v1/notebooks', { method: 'POST', key, body: `{"title":"deep","content":${content}}`, headers: { 'Content-Type': 'application/json' } });
+    const count = async () => (await (await call('/v1/notebooks', { key })).json<{ notebooks: unknown[] }>()).notebooks.length;
+
+    expect((await post(nested(maxDepth))).status).toBe(201);
+    const stored = await count();
+    const cases: [string, string, RegExp][] = [
+      ['one level too deep', nested(maxDepth + 1), new RegExp(`deeper than ${maxDepth}`)],
+      ['the attack run\'s 100,000-deep array', nested(100_000), new RegExp(`deeper than ${maxDepth}`)],
+      ['one value too many', `[${Array.from({ length: maxNodes }, () => '0').join(',')}]`, new RegExp(`more than ${maxNodes} values`)],
+      ['too many values spread over objects', `[${Array.from({ length: maxNodes / 2 }, () => '{"a":1}').join(',')}]`, new RegExp(`more than ${maxNodes} values`)],
+    ];
+    for (const [name, content, message] of cases) {
+      const t0 = Date.now();
+      const res = await post(content);
+      expect(res.status, name).toBe(400);
+      const { error } = await res.json<{ error: { code: string; message: string; field: string } }>();
+      expect(error.code, name).toBe('invalid_request');
+      expect(error.field, name).toBe('content');
+      expect(error.message, name).toMatch(message);
+      expect(Date.now() - t0, name).toBeLessThan(2000);
+    }
+    expect(await count()).toBe(stored);
+
+    // a PUT is held to the same limits and leaves the notebook as it was
+    const { nb } = await createNotebook(key, 'shallow', { a: 1 });
+    const put = await call(`/v1/notebooks/${nb.id}`, { method: 'PUT', key, headers: { 'If-Match': nb.etag, 'Content-Type': 'application/json' }, body: `{"title":"t","content":${nested(maxDepth + 1)}}` });
+    expect(put.status).toBe(400);
+    expect((await put.json<{ error: { field: string } }>()).error.field).toBe('content');
+    expect((await (await call(`/v1/notebooks/${nb.id}`, { key })).json<NotebookBody>()).content).toEqual({ a: 1 });
+  });
+
+  it('a notebook stored before the limits, however deep, still reads (200 with its ETag) and can be deleted with that ETag', async () => {
+    const { id: owner, key } = await createKey(['notebooks']);
+    const content = `${'['.repeat(100_000)}${']'.repeat(100_000)}`;
+    const now = new Date().toISOString();
+    const id = `nb_${'p'.repeat(20)}`;
+    await env.DB.prepare('INSERT INTO notebooks (id, owner_key_id, title, content, version, created_at, updated_at) VALUES (?, ?, ?, ?, 1, ?, ?)')
+      .bind(id, owner, 'poisoned', content, now, now)
+      .run();
+    const res = await call(`/v1/notebooks/${id}`, { key });
+    expect(res.status).toBe(200);
+    const etag = res.headers.get('ETag') ?? '';
+    expect(etag).toBe(`"${id}.v1"`);
+    const text = await res.text();
+    expect(text.startsWith(`{"id":"${id}","title":"poisoned","version":1,"etag":${JSON.stringify(etag)}`)).toBe(true);
+    expect(text.endsWith(`"content":${content}}`)).toBe(true);
+    expect((await call(`/v1/notebooks/${id}`, { method: 'DELETE', key, headers: { 'If-Match': etag } })).status).toBe(204);
   });
 });

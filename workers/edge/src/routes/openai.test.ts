@@ -45,6 +45,7 @@ describe('discovery', () => {
         '/v1/jobs/{id}',
         '/v1/jobs/{id}/cancel',
         '/v1/jobs/{id}/events',
+        '/v1/keys/{id}/revoke',
         '/v1/models',
         '/v1/notebooks',
         '/v1/notebooks/{id}',

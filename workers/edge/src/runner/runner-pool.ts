@@ -52,8 +52,8 @@ function stateOf(url: string): RunnerState {
 
 export interface RunnerPool {
   request(runner: RunnerSpec, req: RunnerRequest): Promise<Response>;
-  /** a ready runner (checked within the last 15 s), preferring ones not in `avoid`; throws RunnerUnavailableError when none is */
-  pick(opts?: { avoid?: ReadonlySet<string>; modelId?: string }): Promise<RunnerHandle>;
+  /** a ready runner (checked within the last 15 s), preferring ones not in `avoid`, never one in `exclude`; throws RunnerUnavailableError when none is */
+  pick(opts?: { avoid?: ReadonlySet<string>; exclude?: ReadonlySet<string>; modelId?: string }): Promise<RunnerHandle>;
   /** takes a runner out of the pool for a growing back-off */
   markBad(runner: RunnerSpec, reason: string): void;
   /** the models of the ready runners, one per model id */
@@ -127,7 +127,7 @@ export function createRunnerPool(config: EdgeConfig): RunnerPool {
     request,
     markBad,
     async pick(opts = {}) {
-      const all = (await ready()).filter((h) => opts.modelId === undefined || h.model.id === opts.modelId);
+      const all = (await ready()).filter((h) => (opts.modelId === undefined || h.model.id === opts.modelId) && !opts.exclude?.has(h.spec.url));
       const fresh = all.filter((h) => !opts.avoid?.has(h.spec.url));
       const candidates = fresh.length > 0 ? fresh : all;
       if (candidates.length === 0) {
