@@ -25,6 +25,9 @@ export default defineConfig({
           RUNNER_SIGNING_KEYS: JSON.stringify({ 'edge-test': signingSecret }),
           RUNNER_STALL_SECONDS: '1',
           MAX_ATTEMPTS: '3',
+          // production config: https: webhook targets only; retries 100 ms, 600 ms, 3.6 s … apart
+          WEBHOOK_ALLOW_LOCAL_HTTP: 'false',
+          WEBHOOK_FIRST_RETRY_MS: '100',
           TEST_MIGRATIONS: await readD1Migrations(here('migrations')),
         },
         outboundService: fakeRunner,

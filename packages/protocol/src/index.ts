@@ -6,6 +6,7 @@ export * from './runner-api.ts';
 export * from './edge-api.ts';
 export * from './embedding-codec.ts';
 export * from './signing.ts';
+export * from './webhooks.ts';
 export * from './infotext.ts';
 export * from './png-text.ts';
 export * from './png-metadata.ts';

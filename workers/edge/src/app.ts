@@ -16,6 +16,7 @@ import { registerModelRoutes } from './routes/models.ts';
 import { registerNotebookRoutes } from './routes/notebooks.ts';
 import { registerOpenAiRoutes } from './routes/openai.ts';
 import { registerTokenizeRoutes } from './routes/tokenize.ts';
+import { registerWebhookRoutes } from './routes/webhooks.ts';
 
 export const maxJsonBytes = 64 << 10;
 
@@ -77,6 +78,7 @@ export function createApp(): OpenAPIHono<AppEnv> {
   registerOpenAiRoutes(app);
   registerModelRoutes(app);
   registerTokenizeRoutes(app);
+  registerWebhookRoutes(app);
   registerNotebookRoutes(app);
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', { type: 'http', scheme: 'bearer', description: 'an API key (npm run keys:create)' });

@@ -21,6 +21,7 @@ function _contract() {
     .openapi(routes.openAiGenerations, h)
     .openapi(routes.listModels, h)
     .openapi(routes.tokenizePrompt, h)
+    .openapi(routes.createWebhookSecret, h)
     .openapi(routes.listNotebooks, h)
     .openapi(routes.createNotebook, h)
     .openapi(routes.getNotebook, h)

@@ -18,6 +18,10 @@ export interface EdgeConfig {
   runnerStallSeconds: number;
   /** attempts per job, across runners */
   maxAttempts: number;
+  /** webhooks: also allow http://127.0.0.1 targets (local dev config only; production takes https: only) */
+  webhookAllowLocalHttp: boolean;
+  /** webhooks: the first retry's delay; each later one is 6× longer (capped at 8 h), for up to 24 h */
+  webhookFirstRetryMs: number;
 }
 
 const RunnerList = z
@@ -92,6 +96,8 @@ const Vars = z.object({
     .transform((s) => (s ?? '').split(',').map((o) => o.trim()).filter((o) => o.length > 0)),
   RUNNER_STALL_SECONDS: intText(1, 3600, 60),
   MAX_ATTEMPTS: intText(1, 10, 3),
+  WEBHOOK_ALLOW_LOCAL_HTTP: z.enum(['true', 'false', '']).optional().transform((v) => v === 'true'),
+  WEBHOOK_FIRST_RETRY_MS: intText(1, 3_600_000, 5000),
 });
 
 export class ConfigError extends Error {
@@ -108,6 +114,8 @@ export function loadConfig(env: Env): EdgeConfig {
     CORS_ORIGINS: env.CORS_ORIGINS,
     RUNNER_STALL_SECONDS: env.RUNNER_STALL_SECONDS,
     MAX_ATTEMPTS: env.MAX_ATTEMPTS,
+    WEBHOOK_ALLOW_LOCAL_HTTP: env.WEBHOOK_ALLOW_LOCAL_HTTP,
+    WEBHOOK_FIRST_RETRY_MS: env.WEBHOOK_FIRST_RETRY_MS,
   });
   if (!parsed.success) {
     const lines = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`);
@@ -123,6 +131,8 @@ export function loadConfig(env: Env): EdgeConfig {
     corsOrigins: v.CORS_ORIGINS,
     runnerStallSeconds: v.RUNNER_STALL_SECONDS,
     maxAttempts: v.MAX_ATTEMPTS,
+    webhookAllowLocalHttp: v.WEBHOOK_ALLOW_LOCAL_HTTP,
+    webhookFirstRetryMs: v.WEBHOOK_FIRST_RETRY_MS,
   };
   cached = { source: env, config };
   return config;

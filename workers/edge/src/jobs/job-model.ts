@@ -2,6 +2,7 @@
 // runner request. Pure: the Durable Object (job-object.ts) stores and drives it.
 import type { Job, JobImage, JobStatus } from '@imagen-ts/protocol';
 import type { RunnerJobRequestInput, RunnerModel, StageParams } from '@imagen-ts/protocol';
+import { webhookStatus, type WebhookState } from '../webhooks/webhook-queue.ts';
 
 export type StageOverride = StageParams;
 
@@ -56,6 +57,8 @@ export interface JobRecord {
   cancelRequested: boolean;
   /** the last event id seen from the open attempt's runner, to resume its stream after an eviction */
   runnerEventId: number;
+  /** when the request asked for a webhook: its target, queued messages and attempts */
+  webhook?: WebhookState;
 }
 
 const transitions: Record<JobStatus, readonly JobStatus[]> = {
@@ -109,6 +112,7 @@ export function jobView(r: JobRecord): Job {
     images: r.images,
     error: r.error,
     embeddingCache: r.embeddingCache,
+    ...(r.webhook ? { webhook: webhookStatus(r.webhook) } : {}),
   };
 }
 
