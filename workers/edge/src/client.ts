@@ -37,3 +37,5 @@ export function createEdgeClient(baseUrl: string, apiKey: string, options: Clien
 
 export type EdgeClient = ReturnType<typeof createEdgeClient>;
 export * from '@imagen-ts/protocol';
+// named here too: a webhook receiver checks each delivery with it (Standard Webhooks, Web Crypto)
+export { verifyWebhook, WebhookVerificationError } from '@imagen-ts/protocol';

@@ -1,8 +1,9 @@
 import { env } from 'cloudflare:workers';
-import { verifyWebhook, WebhookVerificationError, type Job, type WebhookPayload } from '@imagen-ts/protocol';
+import type { Job, WebhookPayload } from '@imagen-ts/protocol';
 import { afterEach, describe, expect, it } from 'vitest';
 import { call, createKey, runnerA, runnerB, setMode, waitJob } from '../../test/helpers.ts';
 import type { ReceivedWebhook } from '../../test/fake-webhook-receiver.ts';
+import { verifyWebhook, WebhookVerificationError } from '../client.ts';
 import { resetRunnerStates } from '../runner/runner-pool.ts';
 
 async function secretFor(key: string): Promise<string> {
