@@ -1,11 +1,14 @@
 // The edge under `wrangler dev` against two REAL runners serving the fixture
 // model: generation, the embedding cache (hit skips the encoder, same bytes),
 // idempotency, cancel, upscale lineage, the OpenAI client, notebooks 412, the
-// rate limit, and a runner killed mid-job. Skipped when the fixture is missing.
+// rate limit, signed webhooks to a local receiver, and a runner killed mid-job.
+// Skipped when the fixture is missing.
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodePngRgb } from '../../gpu-runner/src/png/png.ts';
-import { createEdgeClient } from '../../workers/edge/src/client.ts';
+import { createEdgeClient, verifyWebhook, type WebhookPayload } from '../../workers/edge/src/client.ts';
 import { fixtureAvailable, startEdge, startRunner, type EdgeProc, type RunnerProc } from './edge-harness.ts';
 
 interface JobBody {
@@ -34,7 +37,8 @@ suite('edge ↔ runner (wrangler dev, fixture model)', () => {
         { name: 'other', scopes: ['generate', 'notebooks'], ratePerMinute: 10_000 },
         { name: 'limited', scopes: ['notebooks'], ratePerMinute: 2 },
       ],
-      { RUNNER_STALL_SECONDS: '15' },
+      // a local dev config: webhooks may go to http://127.0.0.1; retries 200 ms, 1.2 s, … apart
+      { RUNNER_STALL_SECONDS: '15', WEBHOOK_ALLOW_LOCAL_HTTP: 'true', WEBHOOK_FIRST_RETRY_MS: '200' },
     );
   }, 240_000);
 
@@ -173,6 +177,50 @@ suite('edge ↔ runner (wrangler dev, fixture model)', () => {
     }
     expect(statuses).toEqual([200, 200, 429]);
     expect(Number(retryAfter)).toBeGreaterThanOrEqual(1);
+  });
+
+  it('sends signed webhooks to a local receiver; one that fails twice gets the third attempt', async () => {
+    const client = createEdgeClient(edge.url, key());
+    const made = await client.v1.webhooks.secret.$post();
+    expect(made.status).toBe(201);
+    const { secret } = await made.json();
+    const got: { headers: Record<string, string>; body: string; status: number }[] = [];
+    const server = createServer((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (c: Buffer) => chunks.push(c));
+      req.on('end', () => {
+        // the first two deliveries fail
+        const status = got.length < 2 ? 500 : 204;
+        got.push({ headers: req.headers as Record<string, string>, body: Buffer.concat(chunks).toString('utf8'), status });
+        res.writeHead(status).end();
+      });
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    try {
+      const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/hook`;
+      const job = (await (await post('/v1/generations', { prompt: 'a paper plane', seed: 41, size: 64, webhook: url }, { Prefer: 'wait=120' })).json()) as JobBody;
+      expect(job.status).toBe('succeeded');
+      for (let i = 0; i < 300 && got.length < 4; i++) await new Promise((r) => setTimeout(r, 100));
+      const payloads: WebhookPayload[] = [];
+      for (const g of got) payloads.push(await verifyWebhook(secret, g.body, g.headers));
+      expect(payloads.map((p) => p.type)).toEqual(['job.start', 'job.start', 'job.start', 'job.completed']);
+      expect(got.map((g) => g.status)).toEqual([500, 500, 204, 204]);
+      expect(payloads[3]?.data).toMatchObject({ id: job.id, status: 'succeeded' });
+      const forged = { ...got[3]?.headers, 'webhook-signature': `v1,${Buffer.alloc(32).toString('base64')}` };
+      await expect(verifyWebhook(secret, got[3]?.body ?? '', forged)).rejects.toThrow('no matching signature');
+      const view = (await (await fetch(`${edge.url}/v1/jobs/${job.id}`, { headers: { Authorization: `Bearer ${key()}` } })).json()) as {
+        webhook: { attempts: { number: number; status: number; outcome: string }[]; lastStatus: number; pending: number };
+      };
+      expect(view.webhook.attempts.map((a) => [a.number, a.status, a.outcome])).toEqual([
+        [1, 500, 'retry'],
+        [2, 500, 'retry'],
+        [3, 204, 'delivered'],
+        [1, 204, 'delivered'],
+      ]);
+      expect([view.webhook.lastStatus, view.webhook.pending]).toEqual([204, 0]);
+    } finally {
+      server.close();
+    }
   });
 
   it('a runner killed mid-job: the job moves to the other runner and succeeds', async () => {

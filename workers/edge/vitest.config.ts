@@ -27,6 +27,9 @@ export default defineConfig({
           MAX_ATTEMPTS: '3',
           // short, so test/back-pressure.test.ts sees a queue_timeout, yet longer than its burst needs; no other test keeps runners busy
           QUEUE_TIMEOUT_SECONDS: '8',
+          // production config: https: webhook targets only; retries 100 ms, 600 ms, 3.6 s … apart
+          WEBHOOK_ALLOW_LOCAL_HTTP: 'false',
+          WEBHOOK_FIRST_RETRY_MS: '100',
           TEST_MIGRATIONS: await readD1Migrations(here('migrations')),
         },
         outboundService: fakeRunner,

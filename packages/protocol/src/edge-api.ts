@@ -6,6 +6,7 @@ import { ErrorBody } from './errors.ts';
 import { measureJsonShape, notebookContentLimits } from './json-shape.ts';
 import { ImageCount, LIMITS, Prompt, publicSizes, Seed, StageName, StageParams } from './limits.ts';
 import { JobStatus, Progress, RunnerTokenizeRequest, RunnerTokenizeResult } from './runner-api.ts';
+import { webhookPayloadTypes, webhookRequestFields, WebhookStatus } from './webhooks.ts';
 
 export { ErrorBody };
 /** longest synchronous wait (Prefer: wait=N) */
@@ -31,6 +32,7 @@ export const GenerationRequest = z
     /** per-stage overrides by the model's stage names (see GET /v1/models) */
     stages: z.record(StageName, StageOverrides).optional(),
     model: z.string().min(1).max(128).optional(),
+    ...webhookRequestFields,
   })
   .meta({ id: 'GenerationRequest' });
 export type GenerationRequest = z.infer<typeof GenerationRequest>;
@@ -45,6 +47,7 @@ export const UpscaleRequest = z
     sampler: StageParams.shape.sampler,
     guidance: StageParams.shape.guidance,
     noiseAugmentation: StageParams.shape.noiseAugmentation,
+    ...webhookRequestFields,
   })
   .meta({ id: 'UpscaleRequest' });
 export type UpscaleRequest = z.infer<typeof UpscaleRequest>;
@@ -120,9 +123,21 @@ export const Job = z
     embeddingCache: z.enum(['hit', 'miss']).nullable(),
     /** the wait for a runner with room (the edge sets it; absent from older records) */
     queue: JobQueue.optional(),
+    /** only when the request asked for a webhook */
+    webhook: WebhookStatus.optional(),
   })
   .meta({ id: 'Job' });
 export type Job = z.infer<typeof Job>;
+
+/** the body of a webhook (Standard Webhooks' {type, timestamp, data}): data is the job as it was then */
+export const WebhookPayload = z
+  .object({
+    type: z.enum([webhookPayloadTypes.start, webhookPayloadTypes.completed]),
+    timestamp: z.string().meta({ description: 'when the event happened (ISO 8601); webhook-timestamp is when this attempt was sent' }),
+    data: Job.omit({ webhook: true }),
+  })
+  .meta({ id: 'WebhookPayload' });
+export type WebhookPayload = z.infer<typeof WebhookPayload>;
 
 /**
  * GET /v1/jobs/:id/events (SSE or WebSocket): `state` on every transition (data: the

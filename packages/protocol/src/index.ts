@@ -7,6 +7,7 @@ export * from './edge-api.ts';
 export * from './json-shape.ts';
 export * from './embedding-codec.ts';
 export * from './signing.ts';
+export * from './webhooks.ts';
 export * from './infotext.ts';
 export * from './png-text.ts';
 export * from './png-metadata.ts';

@@ -65,6 +65,8 @@ export function writeDevVars(): string {
   const vars = {
     RUNNER_SIGNING_KEYS: JSON.stringify({ [keyId]: secret }),
     RUNNERS: JSON.stringify([{ url: runnerUrl, keyId }]),
+    // local dev only: webhooks may go to a receiver on this machine over plain http
+    WEBHOOK_ALLOW_LOCAL_HTTP: 'true',
   };
   mkdirSync(localDir, { recursive: true });
   // single quotes: dotenv takes the JSON literally

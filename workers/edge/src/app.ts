@@ -18,6 +18,7 @@ import { registerModelRoutes } from './routes/models.ts';
 import { registerNotebookRoutes } from './routes/notebooks.ts';
 import { registerOpenAiRoutes } from './routes/openai.ts';
 import { registerTokenizeRoutes } from './routes/tokenize.ts';
+import { registerWebhookRoutes } from './routes/webhooks.ts';
 
 export const maxJsonBytes = 64 << 10;
 
@@ -85,6 +86,7 @@ export function createApp(): OpenAPIHono<AppEnv> {
   registerOpenAiRoutes(app);
   registerModelRoutes(app);
   registerTokenizeRoutes(app);
+  registerWebhookRoutes(app);
   registerNotebookRoutes(app);
   registerKeyRoutes(app);
 

@@ -21,6 +21,7 @@ function _contract() {
     .openapi(routes.openAiGenerations, h)
     .openapi(routes.listModels, h)
     .openapi(routes.tokenizePrompt, h)
+    .openapi(routes.createWebhookSecret, h)
     .openapi(routes.listNotebooks, h)
     .openapi(routes.createNotebook, h)
     .openapi(routes.getNotebook, h)
@@ -36,3 +37,5 @@ export function createEdgeClient(baseUrl: string, apiKey: string, options: Clien
 
 export type EdgeClient = ReturnType<typeof createEdgeClient>;
 export * from '@imagen-ts/protocol';
+// named here too: a webhook receiver checks each delivery with it (Standard Webhooks, Web Crypto)
+export { verifyWebhook, WebhookVerificationError } from '@imagen-ts/protocol';

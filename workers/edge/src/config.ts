@@ -20,6 +20,10 @@ export interface EdgeConfig {
   maxAttempts: number;
   /** how long a job may wait for a runner with room (runners answering 429 / 503 Retry-After) before it fails queue_timeout */
   queueTimeoutSeconds: number;
+  /** webhooks: also allow http://127.0.0.1 targets (local dev config only; production takes https: only) */
+  webhookAllowLocalHttp: boolean;
+  /** webhooks: the first retry's delay; each later one is 6× longer (capped at 8 h), for up to 24 h */
+  webhookFirstRetryMs: number;
 }
 
 const RunnerList = z
@@ -95,6 +99,8 @@ const Vars = z.object({
   RUNNER_STALL_SECONDS: intText(1, 3600, 60),
   MAX_ATTEMPTS: intText(1, 10, 3),
   QUEUE_TIMEOUT_SECONDS: intText(1, 86_400, 600),
+  WEBHOOK_ALLOW_LOCAL_HTTP: z.enum(['true', 'false', '']).optional().transform((v) => v === 'true'),
+  WEBHOOK_FIRST_RETRY_MS: intText(1, 3_600_000, 5000),
 });
 
 export class ConfigError extends Error {
@@ -112,6 +118,8 @@ export function loadConfig(env: Env): EdgeConfig {
     RUNNER_STALL_SECONDS: env.RUNNER_STALL_SECONDS,
     MAX_ATTEMPTS: env.MAX_ATTEMPTS,
     QUEUE_TIMEOUT_SECONDS: env.QUEUE_TIMEOUT_SECONDS,
+    WEBHOOK_ALLOW_LOCAL_HTTP: env.WEBHOOK_ALLOW_LOCAL_HTTP,
+    WEBHOOK_FIRST_RETRY_MS: env.WEBHOOK_FIRST_RETRY_MS,
   });
   if (!parsed.success) {
     const lines = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`);
@@ -128,6 +136,8 @@ export function loadConfig(env: Env): EdgeConfig {
     runnerStallSeconds: v.RUNNER_STALL_SECONDS,
     maxAttempts: v.MAX_ATTEMPTS,
     queueTimeoutSeconds: v.QUEUE_TIMEOUT_SECONDS,
+    webhookAllowLocalHttp: v.WEBHOOK_ALLOW_LOCAL_HTTP,
+    webhookFirstRetryMs: v.WEBHOOK_FIRST_RETRY_MS,
   };
   cached = { source: env, config };
   return config;

@@ -24,6 +24,7 @@ import {
   type RunnerTokenizeResult,
 } from '@imagen-ts/protocol';
 import { decode, encode } from 'fast-png';
+import { receivedWebhooks, receiveWebhook, webhookHost } from './fake-webhook-receiver.ts';
 
 export type RunnerMode = 'ok' | 'die-mid-job' | 'stall' | 'fail-retryable' | 'fail-final' | 'slow' | 'down' | 'busy' | 'loading';
 
@@ -222,6 +223,7 @@ async function control(url: URL, request: Request): Promise<Response> {
     const s = state(host);
     return json({ mode: s.mode, embedCalls: s.embedCalls, embedPrompts: s.embedPrompts, tokenizeCalls: s.tokenizeCalls, jobs: s.jobBodies, cancels: s.cancels, busyAnswers: s.busyAnswers });
   }
+  if (url.pathname === '/__control/webhooks') return receivedWebhooks(url);
   if (url.pathname === '/__control/a1111.png') {
     const rgb = new Uint8Array(8 * 8 * 3).fill(90);
     const parameters = 'a castle on a hill, golden hour\nNegative prompt: blurry\nSteps: 30, Sampler: DPM++ 2M, CFG scale: 7.5, Seed: 1234, Size: 8x8, Model: sd15';
@@ -233,6 +235,7 @@ async function control(url: URL, request: Request): Promise<Response> {
 export async function fakeRunner(request: Request): Promise<Response> {
   const url = new URL(request.url);
   if (url.pathname.startsWith('/__control/')) return control(url, request);
+  if (url.hostname === webhookHost) return receiveWebhook(request);
   if (!url.hostname.endsWith('.test')) return new Response(`unexpected outbound request to ${url.origin}`, { status: 599 });
   const s = state(url.hostname);
   if (s.mode === 'down') throw new Error('connection refused');

@@ -22,6 +22,8 @@ import {
   TokenizeInput,
   TokenizeResult,
   UpscaleRequest,
+  WebhookPayload,
+  WebhookSecret,
 } from '@imagen-ts/protocol';
 
 const security = [{ bearer: [] }];
@@ -176,6 +178,37 @@ export const tokenizePrompt = createRoute({
   responses: { 200: json(TokenizeResult, 'what the model makes of the prompt'), ...errorsOf(400, 401, 429, 502, 503) },
 });
 
+export const createWebhookSecret = createRoute({
+  method: 'post',
+  path: '/v1/webhooks/secret',
+  summary: "Make (or rotate) this key's webhook signing secret; it is shown only in this response",
+  description:
+    'Webhooks are signed as Standard Webhooks specifies (webhook-id, webhook-timestamp, webhook-signature: v1,<base64 HMAC-SHA256 of "id.timestamp.body">) ' +
+    'with this secret. Calling again replaces it at once, for pending retries too.',
+  security,
+  responses: { 201: json(WebhookSecret, 'the new secret (store it: it is not shown again)'), ...errorsOf(401, 403, 429) },
+});
+
+/** the request the edge sends to a job's webhook URL (the OpenAPI document's `webhooks`) */
+export const jobWebhook = {
+  method: 'post' as const,
+  path: 'job',
+  summary: "A job's event, sent to the `webhook` URL of its request",
+  description:
+    '`job.start` when a runner starts the job, `job.completed` when it succeeded, failed or was canceled (progress is not sent). ' +
+    'Verify with the key\'s secret (the typed client\'s verifyWebhook()); answer 2xx. Other answers and timeouts (15 s) are retried ' +
+    'with backoff for up to 24 h; 410 stops the job\'s webhook. webhook-id is the same on every retry.',
+  request: {
+    headers: z.object({
+      'webhook-id': z.string().openapi({ example: 'msg_job_0123456789abcdefghijklmnop_completed' }),
+      'webhook-timestamp': z.string().openapi({ description: 'unix seconds of this attempt' }),
+      'webhook-signature': z.string().openapi({ description: 'v1,<base64 HMAC-SHA256>; space-separated when several' }),
+    }),
+    body: { required: true, content: { 'application/json': { schema: WebhookPayload } } },
+  },
+  responses: { 200: { description: 'any 2xx: delivered' } },
+};
+
 const notebookParams = z.object({ id: NotebookId });
 const ifMatch = z.object({ 'if-match': z.string().max(200).optional().openapi({ description: 'the ETag the change was made from' }) });
 
@@ -246,6 +279,7 @@ export const routes = {
   openAiGenerations,
   listModels,
   tokenizePrompt,
+  createWebhookSecret,
   listNotebooks,
   createNotebook,
   getNotebook,

@@ -9,6 +9,7 @@ import { EmbedError, embedPrompt, normalizePrompt, type CacheOutcome } from '../
 import { errors, unwrap } from '../errors.ts';
 import { sha256HexOf } from '../keys.ts';
 import { createRunnerPool, RunnerUnavailableError, type RunnerHandle, type RunnerPool } from '../runner/runner-pool.ts';
+import type { WebhookTarget } from '../webhooks/webhook-queue.ts';
 import type { ResolvedEmbeddings } from './drive.ts';
 import { JobRequestError, negativeFromEncoder, stageParams, type JobInput } from './job-model.ts';
 
@@ -73,7 +74,7 @@ export async function pickRunner(env: Env, modelId: string | undefined, pool: Ru
   }
 }
 
-type NewInput = Omit<JobInput, 'ownerKeyId' | 'requestHash' | 'prompt' | 'negativePrompt'> & { prompt: string; negativePrompt: string | undefined };
+type NewInput = Omit<JobInput, 'ownerKeyId' | 'requestHash' | 'prompt' | 'negativePrompt'> & { prompt: string; negativePrompt: string | undefined; webhook?: WebhookTarget | undefined };
 
 /**
  * Checks the job against the runner's model and resolves the prompt's and the
@@ -107,7 +108,7 @@ async function resolveEmbeddings(env: Env, pool: RunnerPool, handle: RunnerHandl
   }
 }
 
-export async function createJob(c: Context<AppEnv>, raw: unknown, draft: NewInput, headers: CreateHeaders, runner?: RunnerHandle): Promise<CreatedJob> {
+export async function createJob(c: Context<AppEnv>, raw: unknown, { webhook, ...draft }: NewInput, headers: CreateHeaders, runner?: RunnerHandle): Promise<CreatedJob> {
   const key = c.get('apiKey');
   const requestHash = await sha256HexOf(JSON.stringify(raw));
   const id = await jobIdFor(key.id, headers['idempotency-key']);
@@ -125,7 +126,7 @@ export async function createJob(c: Context<AppEnv>, raw: unknown, draft: NewInpu
     const r = await resolveEmbeddings(c.env, pool, handle, input);
     cache = r.cache;
     // one call: the object records the job, starts it, and (Prefer: wait) answers when it ends
-    ({ job, created } = unwrap(await stub.create({ id, input: { ...input, model: draft.model ?? handle.model.id }, embeddingCache: cache, resolved: r.resolved, waitMs: wait * 1000 })));
+    ({ job, created } = unwrap(await stub.create({ id, input: { ...input, model: draft.model ?? handle.model.id }, embeddingCache: cache, resolved: r.resolved, waitMs: wait * 1000, ...(webhook ? { webhook } : {}) })));
   } else if (wait > 0 && !isTerminalStatus(job.status)) job = unwrap(await stub.waitFor(key.id, wait * 1000));
   const out: Record<string, string> = { Location: `/v1/jobs/${job.id}` };
   if (cache) out['X-Embedding-Cache'] = cache;

@@ -3,6 +3,7 @@
 import type { Job, JobImage, JobStatus } from '@imagen-ts/protocol';
 import type { RunnerJobRequestInput, RunnerModel, StageParams } from '@imagen-ts/protocol';
 import { queueView, startWait, type QueueState } from './back-pressure.ts';
+import { webhookStatus, type WebhookState } from '../webhooks/webhook-queue.ts';
 
 export type StageOverride = StageParams;
 
@@ -59,6 +60,8 @@ export interface JobRecord {
   runnerEventId: number;
   /** the wait for a runner with room (back-pressure.ts); absent from records stored before it existed */
   queue?: QueueState;
+  /** when the request asked for a webhook: its target, queued messages and attempts */
+  webhook?: WebhookState;
 }
 
 const transitions: Record<JobStatus, readonly JobStatus[]> = {
@@ -115,6 +118,7 @@ export function jobView(r: JobRecord, now = Date.now()): Job {
     error: r.error,
     embeddingCache: r.embeddingCache,
     ...(queue ? { queue } : {}),
+    ...(r.webhook ? { webhook: webhookStatus(r.webhook) } : {}),
   };
 }
 

@@ -9,6 +9,10 @@ import { DurableObject } from 'cloudflare:workers';
 import type { Job, JobStatus } from '@imagen-ts/protocol';
 import { loadConfig } from '../config.ts';
 import { ApiError, errors, rpcError, type RpcResult } from '../errors.ts';
+import { createWebhookDeliverer, webhookLeaseMs } from '../webhooks/webhook-deliverer.ts';
+import { enqueueWebhook, newWebhookState, webhookEventFor, type WebhookState, type WebhookTarget } from '../webhooks/webhook-queue.ts';
+import { webhookSecretOf } from '../webhooks/webhook-secrets.ts';
+import { createAlarmSchedule, type AlarmName } from './alarms.ts';
 import { driveJob, tellRunnerCancel, type DriverHost, type ResolvedEmbeddings } from './drive.ts';
 import { canTransition, isTerminal, jobView, newRecord, type JobInput, type JobRecord } from './job-model.ts';
 
@@ -20,6 +24,8 @@ export interface CreateJobArgs {
   resolved?: ResolvedEmbeddings;
   /** Prefer: wait, in ms: answer once the job is terminal (and durable) or this has passed, in the same call */
   waitMs?: number;
+  /** where to send the job's start and completed events (checked by the worker) */
+  webhook?: WebhookTarget;
 }
 
 export interface StoredEvent {
@@ -68,13 +74,22 @@ export class JobObject extends DurableObject<Env> {
   #driving = false;
   #followAbort: AbortController | undefined;
   #resolved: ResolvedEmbeddings | undefined;
+  /** one alarm, several deadlines: the driver's watchdog and webhook retries (alarms.ts) */
+  readonly #alarms = createAlarmSchedule(this.ctx.storage);
+  readonly #webhooks = createWebhookDeliverer({
+    state: () => this.#load()?.webhook,
+    save: (w) => this.#saveWebhook(w),
+    schedule: (at) => (at === undefined ? this.#alarms.clear('webhook') : this.#alarms.set('webhook', at)),
+    secret: () => webhookSecretOf(this.env.DB, this.#load()?.input.ownerKeyId ?? ''),
+    firstRetryMs: () => loadConfig(this.env).webhookFirstRetryMs,
+  });
   readonly #host: DriverHost = {
     load: () => this.#load(),
     save: (patch) => this.#save(patch),
     transition: (to, patch) => this.#transition(to, patch),
     progress: (p, preview) => this.#progress(p, preview),
     retrying: (data) => this.#broadcast(this.#append('retry', data)),
-    setAlarm: (at) => this.ctx.storage.setAlarm(at),
+    setAlarm: (at) => this.#alarms.set('driver', at),
     setFollowAbort: (ac) => {
       this.#followAbort = ac;
     },
@@ -102,6 +117,14 @@ export class JobObject extends DurableObject<Env> {
     this.ctx.storage.kv.put('job', next);
     this.#record = next;
     return next;
+  }
+
+  /** webhook bookkeeping, stored with the record but leaving updatedAt alone: the job itself did not change */
+  #saveWebhook(webhook: WebhookState): void {
+    const r = this.#load();
+    if (!r) return;
+    this.#record = { ...r, webhook };
+    this.ctx.storage.kv.put('job', this.#record);
   }
 
   #append(type: StoredEvent['type'], data: Record<string, unknown>): StoredEvent {
@@ -135,6 +158,7 @@ export class JobObject extends DurableObject<Env> {
     if (!r || !canTransition(r.status, to)) return false;
     const next = this.#save({ ...patch, status: to });
     const e = this.#append('state', jobView(next));
+    const webhookQueued = await this.#queueWebhook(next, to);
     // Durable first: nobody hears of a state the storage could still lose.
     await this.ctx.storage.sync();
     this.#broadcast(e);
@@ -145,8 +169,22 @@ export class JobObject extends DurableObject<Env> {
       for (const s of this.#subscribers) s.close();
       this.#subscribers.clear();
       for (const ws of this.ctx.getWebSockets()) ws.close(1000, `job ${to}`);
-      await this.ctx.storage.deleteAlarm();
+      await this.#alarms.clear('driver');
     }
+    // sent only now that the state it reports is durable; its failure never touches the job
+    if (webhookQueued) this.#webhooks.kick().catch((err: unknown) => console.error(`[edge] job ${next.id}: webhook delivery failed; its alarm retries:`, err));
+    return true;
+  }
+
+  /** queues the transition's webhook message in the same storage write as the state (false: none to send) */
+  async #queueWebhook(r: JobRecord, to: JobStatus): Promise<boolean> {
+    const event = webhookEventFor(to);
+    if (!r.webhook || !event) return false;
+    const queued = enqueueWebhook(r.webhook, event, jobView(r), Date.now());
+    if (queued === r.webhook) return false;
+    this.#saveWebhook(queued);
+    // should this instance go before it sends, the alarm does
+    await this.#alarms.set('webhook', Date.now() + webhookLeaseMs);
     return true;
   }
 
@@ -177,11 +215,12 @@ export class JobObject extends DurableObject<Env> {
     this.ctx.storage.sql.exec('CREATE TABLE IF NOT EXISTS events (seq INTEGER PRIMARY KEY AUTOINCREMENT, type TEXT NOT NULL, data TEXT NOT NULL, at INTEGER NOT NULL)');
     const r = newRecord(args.id, args.input, Date.now(), loadConfig(this.env).queueTimeoutSeconds * 1000);
     r.embeddingCache = args.embeddingCache;
+    if (args.webhook) r.webhook = newWebhookState(args.webhook);
     this.ctx.storage.kv.put('job', r);
     this.#record = r;
     this.#resolved = args.resolved;
     this.#append('state', jobView(r));
-    await this.ctx.storage.setAlarm(Date.now() + kickoffWatchdogMs);
+    await this.#alarms.set('driver', Date.now() + kickoffWatchdogMs);
     await this.ctx.storage.sync();
     // Driven now, in this instance, rather than after an alarm round trip; the alarm
     // set above resumes the job if this instance is evicted before it ends.
@@ -244,12 +283,29 @@ export class JobObject extends DurableObject<Env> {
 
   // ---- the driver ---------------------------------------------------------
 
+  /** runs every handler whose deadline passed (alarms.ts), side by side */
   override async alarm(): Promise<void> {
+    const due = this.#alarms.due(Date.now());
+    await Promise.all(
+      [...due].map(async ([name, at]) => {
+        await this.#wake(name);
+        await this.#alarms.done(name, at);
+      }),
+    );
+    await this.#alarms.arm();
+  }
+
+  #wake(name: AlarmName): Promise<void> {
+    return name === 'webhook' ? this.#webhooks.kick() : this.#watchdog();
+  }
+
+  /** the driver's watchdog: resumes a job no instance is driving (after an eviction) */
+  async #watchdog(): Promise<void> {
     const r = this.#load();
     if (!r || isTerminal(r.status)) return;
     if (this.#driving) {
       // still following the runner in this instance: just keep the watchdog armed
-      await this.ctx.storage.setAlarm(Date.now() + 60_000);
+      await this.#alarms.set('driver', Date.now() + 60_000);
       return;
     }
     await this.#drive();

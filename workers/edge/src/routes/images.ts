@@ -9,6 +9,8 @@ import { errors } from '../errors.ts';
 import { imageMeta, r2KeyOf } from '../images/image-store.ts';
 import { createJob, pickRunner, randomSeed } from '../jobs/create-job.ts';
 import { nextStage } from '../jobs/job-model.ts';
+import { loadConfig } from '../config.ts';
+import { webhookTargetFor } from '../webhooks/webhook-target.ts';
 
 export const maxInspectBytes = 16 << 20;
 /** the uploaded PNG's bytes: a raw image/png body, or multipart/form-data's "file" */
@@ -63,6 +65,7 @@ export function registerImageRoutes(app: OpenAPIHono<AppEnv>): void {
     const { id } = c.req.valid('param');
     const body = c.req.valid('json');
     const key = c.get('apiKey');
+    const webhook = await webhookTargetFor(c.env, loadConfig(c.env), key.id, body);
     const meta = await imageMeta(c.env, id, key.id, key.scopes.includes('admin'), '');
     if (!meta) throw errors.notFound('image');
     const origin = meta.lineage.at(-1)?.params ?? {};
@@ -93,6 +96,7 @@ export function registerImageRoutes(app: OpenAPIHono<AppEnv>): void {
         ...(body.sampler !== undefined ? { sampler: body.sampler } : {}),
         ...(body.guidance !== undefined ? { guidance: body.guidance } : {}),
         ...(body.noiseAugmentation !== undefined ? { noiseAugmentation: body.noiseAugmentation } : {}),
+        webhook,
       },
       c.req.valid('header'),
       runner,

@@ -5,10 +5,13 @@ import type { AppEnv } from '../app-env.ts';
 import { createJob, jobStub, randomSeed } from '../jobs/create-job.ts';
 import { ownerHeader } from '../jobs/job-object.ts';
 import { unwrap } from '../errors.ts';
+import { loadConfig } from '../config.ts';
+import { webhookTargetFor } from '../webhooks/webhook-target.ts';
 
 export function registerJobRoutes(app: OpenAPIHono<AppEnv>): void {
   app.openapi(createGeneration, async (c) => {
     const body = c.req.valid('json');
+    const webhook = await webhookTargetFor(c.env, loadConfig(c.env), c.get('apiKey').id, body);
     const { job, status, headers } = await createJob(
       c,
       { kind: 'generation', ...body },
@@ -25,6 +28,7 @@ export function registerJobRoutes(app: OpenAPIHono<AppEnv>): void {
         ...(body.guidance !== undefined ? { guidance: body.guidance } : {}),
         ...(body.noiseAugmentation !== undefined ? { noiseAugmentation: body.noiseAugmentation } : {}),
         ...(body.stages !== undefined ? { stages: body.stages } : {}),
+        webhook,
       },
       c.req.valid('header'),
     );

@@ -32,7 +32,7 @@ describe('discovery', () => {
     const doc = await res.json<{ openapi: string; paths: Record<string, Record<string, unknown>>; components: { securitySchemes: Record<string, unknown>; schemas: Record<string, unknown> } }>();
     expect(doc.openapi).toBe('3.1.0');
     // the protocol package's schemas keep their names (zod .meta({ id })) in the document
-    expect(Object.keys(doc.components.schemas)).toEqual(expect.arrayContaining(['Error', 'GenerationRequest', 'UpscaleRequest', 'Job', 'ImageMeta', 'InspectResult']));
+    expect(Object.keys(doc.components.schemas)).toEqual(expect.arrayContaining(['Error', 'GenerationRequest', 'UpscaleRequest', 'Job', 'ImageMeta', 'InspectResult', 'WebhookPayload', 'WebhookSecret']));
     expect(Object.keys(doc.paths).sort()).toEqual(
       [
         '/health',
@@ -50,6 +50,7 @@ describe('discovery', () => {
         '/v1/notebooks',
         '/v1/notebooks/{id}',
         '/v1/tokenize',
+        '/v1/webhooks/secret',
       ].sort(),
     );
     expect(Object.keys(doc.paths['/v1/notebooks/{id}'] ?? {}).sort()).toEqual(['delete', 'get', 'put']);
