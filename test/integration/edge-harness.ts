@@ -19,7 +19,7 @@ const edgeDir = resolve(repoRoot, 'workers/edge');
 export const signingKey = { keyId: 'edge-it', secret: randomBytes(24).toString('hex') };
 
 // wrangler lets process.env override the env file: the edge's own variables must come from the file only
-const { RUNNERS: _r, RUNNER_SIGNING_KEYS: _k, RUNNER_STALL_SECONDS: _s, MAX_ATTEMPTS: _m, ...inherited } = process.env;
+const { RUNNERS: _r, RUNNER_SIGNING_KEYS: _k, RUNNER_STALL_SECONDS: _s, MAX_ATTEMPTS: _m, QUEUE_TIMEOUT_SECONDS: _q, ...inherited } = process.env;
 const baseEnv = { ...inherited, WRANGLER_SEND_METRICS: 'false', CLOUDFLARE_CF_FETCH_ENABLED: 'false' };
 
 export function fixtureAvailable(): boolean {
