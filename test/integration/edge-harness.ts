@@ -218,3 +218,15 @@ export async function startEdge(runnerUrls: string[], keySpecs: EdgeKeySpec[], v
     },
   };
 }
+
+/** runs SQL against a running edge's local D1 (as an operator would with wrangler), e.g. to revoke a key; async, so callers keep polling meanwhile */
+export function edgeSql(edge: EdgeProc, sql: string): Promise<void> {
+  const child = spawn(process.execPath, [wranglerBin, 'd1', 'execute', 'DB', '--local', '--persist-to', resolve(edge.stateDir, 'wrangler'), '--command', sql], { cwd: edgeDir, env: baseEnv, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  child.stdout.on('data', (b: Buffer) => (out += b.toString()));
+  child.stderr.on('data', (b: Buffer) => (out += b.toString()));
+  return new Promise((ok, fail) => {
+    child.once('error', fail);
+    child.once('exit', (code) => (code === 0 ? ok() : fail(new Error(`wrangler d1 execute: ${out.slice(-2000)}`))));
+  });
+}
