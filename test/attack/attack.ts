@@ -58,7 +58,10 @@ async function run(): Promise<void> {
     rows.push(await unsignedBodies(procs.a, 20, 16 << 20));
     // the burst runs against two healthy runners; the restart comes after it
     log(`burst of ${jobs} jobs (up to ${burstTimeoutS} s)`);
+    const refusedBefore = await runner401s([procs.a, procs.b]);
     rows.push(await burst(edge, jobs, burstTimeoutS * 1000));
+    const refused = (await runner401s([procs.a, procs.b])) - refusedBefore;
+    rows.push({ check: "the edge's own signed requests", sent: 'every edge → runner request during the burst', expected: '0 refused by a runner (401)', got: `${refused} refused`, ok: refused === 0 });
     log('restart replay');
     const restarted = await restartReplay(procs.a);
     procs.a = restarted.runner;
@@ -69,6 +72,12 @@ async function run(): Promise<void> {
   const health = probe.since(start);
   rows.push({ check: '/health during the whole run', sent: `GET /health every 100 ms`, expected: `0 probes > ${stallMs} ms`, got: stallSummary(health), ok: health.every((m) => m <= stallMs) });
   rows.push({ check: 'edge 5xx', sent: 'every edge request above', expected: '0 5xx or dropped', got: `${edge.fivexx.count}${edge.fivexx.samples.length ? ` (${edge.fivexx.samples.join('; ')})` : ''}`, ok: edge.fivexx.count === 0 });
+}
+
+/** 401s the runners have answered so far (from their /metrics) */
+async function runner401s(runners: RunnerProc[]): Promise<number> {
+  const counts = await Promise.all(runners.map((r) => r.metric('imagen_runner_http_requests_total', { status: '401' })));
+  return counts.reduce((x, y) => x + y, 0);
 }
 
 let failed = false;

@@ -209,16 +209,20 @@ export async function revocation(edge: EdgeClient, proc: EdgeProc, warmKey: stri
 
 export async function burst(edge: EdgeClient, n: number, timeoutMs: number): Promise<Row> {
   const t0 = performance.now();
+  const firstMessage = new Map<string, string>();
   const submitted = await Promise.all(
     Array.from({ length: n }, async (_, i) => {
       const res = await edge.call('/v1/generations', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ prompt: `burst prompt ${i % 4}`, seed: i + 1, size: 64 }) }).catch(() => undefined);
       if (!res) return { status: 'no answer', id: undefined };
-      const body = (await res.json().catch(() => ({}))) as { id?: string; error?: { code?: string } };
+      const body = (await res.json().catch(() => ({}))) as { id?: string; error?: { code?: string; message?: string } };
+      if (body.error?.code && !firstMessage.has(body.error.code)) firstMessage.set(body.error.code, body.error.message ?? '');
       return { status: `${res.status}${body.error?.code ? ` ${body.error.code}` : ''}`, id: body.id };
     }),
   );
   const ids = submitted.flatMap((s) => (s.id ? [s.id] : []));
   const jobs = [...(await pollJobs(edge, ids, timeoutMs)).values()];
+  for (const j of jobs) if (j.error && !firstMessage.has(`job ${j.error.code}`)) firstMessage.set(`job ${j.error.code}`, j.error.message);
+  for (const [code, message] of firstMessage) process.stderr.write(`[attack] burst, first ${code}: ${message.slice(0, 300)}\n`);
   const s = Math.round((performance.now() - t0) / 1000);
   const outcome = (j: JobView) => (j.status === 'failed' ? `failed ${j.error?.code ?? '?'}` : j.status);
   const failed = jobs.filter((j) => j.status === 'failed' && j.error?.code !== 'queue_timeout').length;
