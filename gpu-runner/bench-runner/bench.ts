@@ -86,7 +86,7 @@ async function main(): Promise<void> {
   }
   const call = async (method: string, path: string, body?: unknown): Promise<Response> => {
     const text = body === undefined ? undefined : JSON.stringify(body);
-    const headers = await signRequest(key, { method, path, ...(text === undefined ? {} : { body: text }) });
+    const headers = await signRequest(key, { method, path, host: new URL(base).host, ...(text === undefined ? {} : { body: text }) });
     return fetch(`${base}${path}`, { method, headers: { ...headers, 'content-type': 'application/json' }, ...(text === undefined ? {} : { body: text }) });
   };
   const batchStats = async (): Promise<{ sum: number; count: number }> => {

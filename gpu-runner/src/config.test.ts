@@ -2,7 +2,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ConfigError, describeConfig, loadConfig } from './config.ts';
+import { ConfigError, describeConfig, listenId, loadConfig } from './config.ts';
 
 const keys = 'edge:0123456789abcdef0123,old:fedcba9876543210fedc';
 
@@ -19,6 +19,8 @@ describe('loadConfig', () => {
       RUNNER_KEYS: keys,
       RUNNER_PORT: '9000',
       RUNNER_HOST: '0.0.0.0',
+      RUNNER_ID: 'gpu-1',
+      RUNNER_STATE_DIR: '/var/lib/runner',
       RUNNER_MODEL_DIR: '/models',
       RUNNER_DEVICE: 'cuda',
       RUNNER_THREADS: '4',
@@ -30,8 +32,16 @@ describe('loadConfig', () => {
       RUNNER_CALLBACK_ALLOWLIST: 'https://edge.example.com, http://127.0.0.1:*',
       RUNNER_LOG_PROMPTS: '1',
     });
-    expect(c).toMatchObject({ port: 9000, host: '0.0.0.0', modelDir: '/models', modelDirIsDefault: false, device: 'cuda', threads: 4, embeddingCacheSize: 0, queueLimit: 10, maxBatch: 8, batchWaitMs: 50, jobDeadlineMs: 5000, logPrompts: true });
+    expect(c).toMatchObject({ port: 9000, host: '0.0.0.0', runnerId: 'gpu-1', stateDir: '/var/lib/runner', modelDir: '/models', modelDirIsDefault: false, device: 'cuda', threads: 4, embeddingCacheSize: 0, queueLimit: 10, maxBatch: 8, batchWaitMs: 50, jobDeadlineMs: 5000, logPrompts: true });
     expect(c.callbackAllowList).toEqual(['https://edge.example.com', 'http://127.0.0.1:*']);
+  });
+
+  it('needs RUNNER_ID on a wildcard address (signatures name the runner); defaults it to the listen address otherwise', () => {
+    expect(() => loadConfig({ RUNNER_KEYS: keys, RUNNER_HOST: '0.0.0.0' })).toThrow(/RUNNER_ID: required when RUNNER_HOST is 0\.0\.0\.0/);
+    expect(loadConfig({ RUNNER_KEYS: keys }).runnerId).toBeUndefined();
+    expect(listenId('127.0.0.1', 8791)).toBe('127.0.0.1:8791');
+    expect(listenId('::1', 8791)).toBe('[::1]:8791');
+    expect(() => loadConfig({ RUNNER_KEYS: keys, RUNNER_ID: 'has space' })).toThrow(/RUNNER_ID/);
   });
 
   it('names every bad variable and the allowed values', () => {

@@ -11,6 +11,13 @@ const repoRoot = resolve(fileURLToPath(new URL('.', import.meta.url)), '../..');
 export interface RunnerConfig {
   port: number;
   host: string;
+  /**
+   * the id request signatures must name (the edge's RUNNERS entry `id`); undefined = the
+   * listen address "host:port", set once listening (so port 0 works)
+   */
+  runnerId: string | undefined;
+  /** where the replay file lives (request-auth.ts), so a restart keeps the nonces it has seen */
+  stateDir: string;
   modelDir: string;
   /** true when modelDir is the default (models/embedded), so a missing model gets a hint */
   modelDirIsDefault: boolean;
@@ -72,6 +79,8 @@ const origin = z.string().refine((o) => /^https?:\/\/[^/\s]+$/.test(o), 'origins
 const Env = z.object({
   RUNNER_PORT: int(0, 65535).default(8790),
   RUNNER_HOST: z.string().min(1).default('127.0.0.1'),
+  RUNNER_ID: z.string().regex(/^[A-Za-z0-9._:[\]-]{1,128}$/, '1-128 of [A-Za-z0-9._:[]-], the id in the edge\'s RUNNERS entry for this runner').optional(),
+  RUNNER_STATE_DIR: z.string().min(1).optional(),
   RUNNER_MODEL_DIR: z.string().min(1).optional(),
   RUNNER_DEVICE: z.enum(['cpu', 'cuda']).default('cpu'),
   RUNNER_CUDA_PROVIDER_DIR: z.string().min(1, 'a folder holding libonnxruntime_providers_shared.so and libonnxruntime_providers_cuda.so').optional(),
@@ -121,10 +130,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): RunnerConfig {
     if (!fromFile.success) throw new ConfigError(`RUNNER_KEYS_FILE ${file}:\n${fromFile.error.issues.map((i) => `  ${i.message}`).join('\n')}`);
     keys = fromFile.data;
   }
+  if (!e.RUNNER_ID && /^(0\.0\.0\.0|::|\[::\])$/.test(e.RUNNER_HOST)) {
+    throw new ConfigError(`RUNNER_ID: required when RUNNER_HOST is ${e.RUNNER_HOST} (no address to name this runner by); set it to the id of this runner's entry in the edge's RUNNERS`);
+  }
   if (!keys) throw new ConfigError('RUNNER_KEYS (id1:secret1,id2:secret2) or RUNNER_KEYS_FILE is required; `npm run start -w gpu-runner` generates a dev key into .local/');
   return {
     port: e.RUNNER_PORT,
     host: e.RUNNER_HOST,
+    runnerId: e.RUNNER_ID,
+    stateDir: e.RUNNER_STATE_DIR ? resolvePath(e.RUNNER_STATE_DIR, env) : resolve(repoRoot, '.local/runner-state'),
     modelDir: e.RUNNER_MODEL_DIR ? resolvePath(e.RUNNER_MODEL_DIR, env) : resolve(repoRoot, 'models/embedded'),
     modelDirIsDefault: !e.RUNNER_MODEL_DIR,
     device: e.RUNNER_DEVICE,
@@ -154,6 +168,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): RunnerConfig {
 export function readCudaProviderDir(env: NodeJS.ProcessEnv = process.env): string | undefined {
   const dir = env.RUNNER_CUDA_PROVIDER_DIR;
   return dir ? resolvePath(dir, env) : undefined;
+}
+
+/** the id a runner without RUNNER_ID answers to: the authority of the URL it is reached at */
+export function listenId(host: string, port: number): string {
+  return `${host.includes(':') && !host.startsWith('[') ? `[${host}]` : host}:${port}`;
 }
 
 /** the configuration as it may be logged: key ids, never secrets */

@@ -3,7 +3,7 @@
 // job and exits 1.
 import type { AddressInfo } from 'node:net';
 import { serve } from '@hono/node-server';
-import { ConfigError, describeConfig, loadConfig } from './config.ts';
+import { ConfigError, describeConfig, listenId, loadConfig } from './config.ts';
 import { ManifestError, loadManifest } from './manifest/load-manifest.ts';
 import { configureCuda } from './runtime/ort.ts';
 import { createRunnerService } from './service/app.ts';
@@ -44,7 +44,8 @@ const service = createRunnerService(config, { logger, defaultMetrics: true });
 let engine: ServiceEngine | undefined;
 
 const server = serve({ fetch: service.app.fetch, hostname: config.host, port: config.port }, (info: AddressInfo) => {
-  logger.log('info', 'listening', { host: info.address, port: info.port });
+  service.setRunnerId(listenId(config.host, info.port));
+  logger.log('info', 'listening', { host: info.address, port: info.port, runnerId: config.runnerId ?? listenId(config.host, info.port) });
   // Machine-readable for supervisors and tests that ask for port 0.
   process.stdout.write(`RUNNER LISTENING ${info.port}\n`);
 });

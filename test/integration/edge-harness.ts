@@ -114,7 +114,8 @@ export interface RunnerProc extends Proc {
 }
 
 export async function startRunner(extraEnv: Record<string, string> = {}): Promise<RunnerProc> {
-  const port = await freePort();
+  // RUNNER_PORT may be given, to restart a runner where it was
+  const port = extraEnv.RUNNER_PORT ? Number(extraEnv.RUNNER_PORT) : await freePort();
   const proc = launch(process.execPath, ['gpu-runner/src/server.ts'], {
     ...baseEnv,
     RUNNER_PORT: String(port),
@@ -123,6 +124,7 @@ export async function startRunner(extraEnv: Record<string, string> = {}): Promis
     RUNNER_METRICS_PUBLIC: '1',
     RUNNER_THREADS: '1',
     RUNNER_PREVIEW_EVERY: '0',
+    RUNNER_STATE_DIR: resolve(repoRoot, '.local/tmp/runner-state'),
     ...extraEnv,
   });
   const url = `http://127.0.0.1:${port}`;
@@ -134,7 +136,7 @@ export async function startRunner(extraEnv: Record<string, string> = {}): Promis
     ...proc,
     url,
     async signed(method, path, body) {
-      const headers = await signRequest(signingKey, { method, path, body: body ?? '' });
+      const headers = await signRequest(signingKey, { method, path, host: new URL(url).host, body: body ?? '' });
       return fetch(`${url}${path}`, { method, headers: { ...headers, ...(body ? { 'content-type': 'application/json' } : {}) }, ...(body ? { body } : {}) });
     },
     async metric(name, labels = {}) {
@@ -215,4 +217,16 @@ export async function startEdge(runnerUrls: string[], keySpecs: EdgeKeySpec[], v
       rmSync(stateDir, { recursive: true, force: true });
     },
   };
+}
+
+/** runs SQL against a running edge's local D1 (as an operator would with wrangler), e.g. to revoke a key; async, so callers keep polling meanwhile */
+export function edgeSql(edge: EdgeProc, sql: string): Promise<void> {
+  const child = spawn(process.execPath, [wranglerBin, 'd1', 'execute', 'DB', '--local', '--persist-to', resolve(edge.stateDir, 'wrangler'), '--command', sql], { cwd: edgeDir, env: baseEnv, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  child.stdout.on('data', (b: Buffer) => (out += b.toString()));
+  child.stderr.on('data', (b: Buffer) => (out += b.toString()));
+  return new Promise((ok, fail) => {
+    child.once('error', fail);
+    child.once('exit', (code) => (code === 0 ? ok() : fail(new Error(`wrangler d1 execute: ${out.slice(-2000)}`))));
+  });
 }

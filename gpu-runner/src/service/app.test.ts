@@ -231,7 +231,7 @@ describe('callbacks', () => {
     const fakeFetch = (async (url: string | URL | Request, init?: RequestInit) => {
       const u = new URL(url as string);
       const body = new TextEncoder().encode(init?.body as string);
-      const r = await verify({ method: 'POST', path: u.pathname, headers: new Headers(init?.headers), body });
+      const r = await verify({ method: 'POST', path: u.pathname, host: u.host, headers: new Headers(init?.headers), body });
       const payload = JSON.parse(init?.body as string) as { event: { type: string; id: number } };
       seen.push({ type: payload.event.type, ok: r.ok, id: payload.event.id });
       return new Response(null, { status: 204 });

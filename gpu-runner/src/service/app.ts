@@ -1,10 +1,9 @@
 // The runner's HTTP surface (Hono). Every route but /v2/health/* (and /metrics when
-// RUNNER_METRICS_PUBLIC=1) needs a valid HMAC signature (@imagen-ts/protocol's signing.ts).
+// RUNNER_METRICS_PUBLIC=1) needs a valid HMAC signature (@imagen-ts/protocol's signing.ts),
+// bound to this runner's id and checked headers first (request-auth.ts).
 import { Hono, type Context } from 'hono';
-import { bodyLimit } from 'hono/body-limit';
 import { HTTPException } from 'hono/http-exception';
 import {
-  createVerifier,
   embeddingContentType,
   EmbedRequest,
   encodeEmbeddings,
@@ -24,6 +23,7 @@ import { jobEventStream } from './job-events.ts';
 import { errorMessage, type Logger } from './log.ts';
 import { createMetrics, type RunnerMetrics } from './metrics.ts';
 import { modelSummary } from './model-summary.ts';
+import { createRequestAuth, type RequestAuth } from './request-auth.ts';
 import { createRunner, type Runner } from './runner.ts';
 
 export type ServiceConfig = Pick<
@@ -38,7 +38,8 @@ export type ServiceConfig = Pick<
   | 'keys'
   | 'callbackAllowList'
   | 'metricsPublic'
->;
+> &
+  Partial<Pick<RunnerConfig, 'runnerId' | 'stateDir'>>;
 
 export interface RunnerService {
   app: Hono<Env>;
@@ -47,6 +48,8 @@ export interface RunnerService {
   callbacks: CallbackDispatcher;
   /** the engine is loaded: jobs and embeddings are served from now on */
   attachEngine(engine: ServiceEngine): void;
+  /** the id signatures must name, when RUNNER_ID did not set it: the listen address, known once listening */
+  setRunnerId(id: string): void;
   /** warm-up done: /v2/health/ready answers 200 */
   markReady(): void;
   /** stops accepting (503), finishes or fails running jobs within graceMs, delivers their outcomes */
@@ -76,9 +79,8 @@ function parseJson(bytes: Uint8Array): unknown {
   }
 }
 
-/** error mapping, request metrics and logs, the body limit, and signature verification */
-function installMiddleware(app: App, config: ServiceConfig, logger: Logger, metrics: RunnerMetrics): void {
-  const verify = createVerifier({ keys: config.keys });
+/** error mapping, request metrics and logs, and signature verification with the body limit */
+function installMiddleware(app: App, auth: RequestAuth, logger: Logger, metrics: RunnerMetrics): void {
   app.onError((err, c) => {
     if (err instanceof ApiError) return errorResponse(c, err);
     if (err instanceof HTTPException) return errorResponse(c, new ApiError(err.status === 413 ? 413 : 400, 'bad_request', err.message || 'bad request'));
@@ -96,18 +98,7 @@ function installMiddleware(app: App, config: ServiceConfig, logger: Logger, metr
     if (!publicPaths.has(c.req.path)) logger.log('info', 'request', { method: c.req.method, route, status: c.res.status, ms: Math.round(performance.now() - t0), keyId: c.get('keyId') });
   });
 
-  app.use(bodyLimit({ maxSize: config.maxBodyBytes, onError: (c) => errorResponse(c, new ApiError(413, 'body_too_large', `the body exceeds ${config.maxBodyBytes} bytes`)) }));
-
-  app.use(async (c, next) => {
-    if (publicPaths.has(c.req.path) || (config.metricsPublic && c.req.path === '/metrics')) return next();
-    const body = new Uint8Array(await c.req.arrayBuffer());
-    const url = new URL(c.req.url);
-    const result = await verify({ method: c.req.method, path: `${url.pathname}${url.search}`, headers: c.req.raw.headers, body });
-    if (!result.ok) throw new ApiError(401, 'unauthorized', `request signature rejected: ${result.reason}`);
-    c.set('keyId', result.keyId);
-    c.set('body', body);
-    return next();
-  });
+  app.use(auth.middleware);
 }
 
 function requireRunner(st: ServiceState, write: boolean): { engine: ServiceEngine; runner: Runner } {
@@ -220,8 +211,15 @@ export function createRunnerService(config: ServiceConfig, deps: { logger: Logge
   const callbacks = createCallbackDispatcher({ keys: config.keys, store, logger, ...(deps.fetch ? { fetch: deps.fetch } : {}) });
   const st: ServiceState = { engine: undefined, runner: undefined, ready: false, draining: false };
 
+  const auth = createRequestAuth({
+    keys: config.keys,
+    runnerId: config.runnerId,
+    stateDir: config.stateDir,
+    maxBodyBytes: config.maxBodyBytes,
+    isPublic: (path) => publicPaths.has(path) || (config.metricsPublic && path === '/metrics'),
+  });
   const app: App = new Hono<Env>();
-  installMiddleware(app, config, logger, metrics);
+  installMiddleware(app, auth, logger, metrics);
   registerServiceRoutes(app, st, logger, metrics);
   registerJobRoutes(app, st, store, config);
 
@@ -246,6 +244,7 @@ export function createRunnerService(config: ServiceConfig, deps: { logger: Logge
         previewEvery: config.previewEvery,
       });
     },
+    setRunnerId: (id) => auth.setRunnerId(id),
     markReady() {
       st.ready = true;
     },
@@ -253,6 +252,7 @@ export function createRunnerService(config: ServiceConfig, deps: { logger: Logge
       st.draining = true;
       if (st.runner) await st.runner.drain(graceMs);
       await callbacks.flush(5000);
+      auth.close();
     },
     failAll(code, message) {
       st.draining = true;

@@ -46,7 +46,7 @@ export function createCallbackDispatcher(opts: CallbackOptions): CallbackDispatc
     if (isTerminalStatus(event.type)) payload.job = jobView(job);
     const body = JSON.stringify(payload);
     const u = new URL(url);
-    const headers = await signRequest({ keyId: job.keyId, secret }, { method: 'POST', path: `${u.pathname}${u.search}`, body });
+    const headers = await signRequest({ keyId: job.keyId, secret }, { method: 'POST', path: `${u.pathname}${u.search}`, host: u.host, body });
     try {
       const res = await doFetch(url, {
         method: 'POST',

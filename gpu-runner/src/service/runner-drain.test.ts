@@ -16,7 +16,7 @@ interface Received {
 let receiver: Server;
 let receiverBase = '';
 const received: Received[] = [];
-let verify: ((req: { method: string; path: string; headers: Headers; body: Uint8Array }) => Promise<{ ok: boolean }>) | undefined;
+let verify: ((req: { method: string; path: string; host: string; headers: Headers; body: Uint8Array }) => Promise<{ ok: boolean }>) | undefined;
 
 beforeAll(async () => {
   receiver = createServer((req, res) => {
@@ -27,7 +27,7 @@ beforeAll(async () => {
       const headers = new Headers();
       for (const [k, v] of Object.entries(req.headers)) if (typeof v === 'string') headers.set(k, v);
       void (async () => {
-        const ok = verify ? (await verify({ method: req.method ?? '', path: req.url ?? '', headers, body })).ok : false;
+        const ok = verify ? (await verify({ method: req.method ?? '', path: req.url ?? '', host: req.headers.host ?? '', headers, body })).ok : false;
         received.push({ path: req.url ?? '', verified: ok, payload: JSON.parse(Buffer.from(body).toString('utf8')) as Received['payload'] });
         res.writeHead(ok ? 204 : 401).end();
       })();

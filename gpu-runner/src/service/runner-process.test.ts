@@ -217,7 +217,7 @@ describe('real runner (fixture model)', () => {
   });
 
   it('answers ≥ 1,000 malformed or unsigned requests with 4xx JSON, never 5xx, and stays healthy', async () => {
-    const requests = fuzzRequests({ seed: 42, count: 1200, key: A.key, maxBodyBytes: 65536 });
+    const requests = fuzzRequests({ seed: 42, count: 1200, key: A.key, maxBodyBytes: 65536, host: `127.0.0.1:${A.port}` });
     const problems: string[] = [];
     const statuses = new Map<number, number>();
     for (let i = 0; i < requests.length; i += 24) {

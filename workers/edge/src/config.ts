@@ -7,6 +7,8 @@ import type { SigningKey } from '@imagen-ts/protocol';
 export interface RunnerSpec {
   url: string;
   keyId: string;
+  /** the runner's RUNNER_ID, which signatures name; default: the URL's host:port (a runner without RUNNER_ID answers to its listen address) */
+  id?: string;
 }
 
 export interface EdgeConfig {
@@ -31,6 +33,7 @@ const RunnerList = z
     z.object({
       url: z.string().regex(/^https?:\/\/[^/\s]+$/, 'an origin such as http://127.0.0.1:8790 (no path)'),
       keyId: z.string().regex(/^[A-Za-z0-9._-]{1,64}$/, '1-64 of [A-Za-z0-9._-]'),
+      id: z.string().regex(/^[A-Za-z0-9._:[\]-]{1,128}$/, "1-128 of [A-Za-z0-9._:[]-], the runner's RUNNER_ID").optional(),
     }),
   )
   .min(1, 'at least one runner');

@@ -240,7 +240,7 @@ export async function fakeRunner(request: Request): Promise<Response> {
   const s = state(url.hostname);
   if (s.mode === 'down') throw new Error('connection refused');
   const body = new Uint8Array(await request.arrayBuffer());
-  const verdict = await verify({ method: request.method, path: url.pathname + url.search, headers: request.headers, body });
+  const verdict = await verify({ method: request.method, path: url.pathname + url.search, host: url.host, headers: request.headers, body });
   if (!verdict.ok) return json({ error: { code: 'unauthorized', message: verdict.reason } }, 401);
   const path = url.pathname;
   if (path === '/v2/health/ready') return json({ status: 'ready', model: fakeModel.id, queueDepth: 0 });

@@ -25,7 +25,7 @@ const weirdPaths = [
 ];
 const methods = ['GET', 'POST', 'PUT', 'DELETE', 'PATCH', 'OPTIONS'];
 
-export function fuzzRequests(opts: { seed: number; count: number; key: SigningKey; maxBodyBytes: number }): FuzzRequest[] {
+export function fuzzRequests(opts: { seed: number; count: number; key: SigningKey; maxBodyBytes: number; /** the runner's host:port, which signatures name */ host: string }): FuzzRequest[] {
   const rand = mulberry32(opts.seed);
   const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rand() * xs.length)] as T;
   const junk = (n: number) => {
@@ -68,7 +68,7 @@ export function fuzzRequests(opts: { seed: number; count: number; key: SigningKe
     const kind = i % 10;
     const now = Math.floor(Date.now() / 1000);
     const sign = async (method: string, path: string, body?: string | Uint8Array, key: SigningKey = opts.key, timestamp?: number) =>
-      signRequest(key, { method, path, ...(body === undefined ? {} : { body }), ...(timestamp === undefined ? {} : { timestamp }) });
+      signRequest(key, { method, path, host: opts.host, ...(body === undefined ? {} : { body }), ...(timestamp === undefined ? {} : { timestamp }) });
     switch (kind) {
       case 0: {
         const method = pick(methods);

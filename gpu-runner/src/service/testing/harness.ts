@@ -7,6 +7,9 @@ import { createFakeEngine, type FakeEngine } from './fake-engine.ts';
 
 export const testKey: SigningKey = { keyId: 'test', secret: 'test-secret-0123456789' };
 
+/** the runner id the in-process service answers to (app.request's host is "localhost") */
+export const testRunnerId = 'runner-test';
+
 export const testConfig: ServiceConfig = {
   queueLimit: 8,
   maxBatch: 4,
@@ -18,11 +21,12 @@ export const testConfig: ServiceConfig = {
   keys: { [testKey.keyId]: testKey.secret },
   callbackAllowList: ['http://127.0.0.1:*'],
   metricsPublic: false,
+  runnerId: testRunnerId,
 };
 
 export async function signedInit(method: string, path: string, body?: unknown, key: SigningKey = testKey): Promise<RequestInit> {
   const text = body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body);
-  const headers = await signRequest(key, { method, path, ...(text === undefined ? {} : { body: text }) });
+  const headers = await signRequest(key, { method, path, host: 'localhost', target: testRunnerId, ...(text === undefined ? {} : { body: text }) });
   const init: RequestInit = { method, headers: { ...headers, ...(text === undefined ? {} : { 'content-type': 'application/json' }) } };
   if (text !== undefined) init.body = text;
   return init;

@@ -2,6 +2,8 @@
 // (process.execPath) on a random free port, and talks to it with signed requests.
 // Used by the process-level tests and by the load generator (bench-runner/).
 import { type ChildProcess, spawn } from 'node:child_process';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { signRequest, type SigningKey } from '@imagen-ts/protocol';
 
@@ -31,6 +33,8 @@ export async function spawnRunner(env: Record<string, string> = {}, opts: { read
     RUNNER_MODEL_DIR: fixtureModelDir,
     RUNNER_THREADS: '1',
     RUNNER_KEYS: `${key.keyId}:${key.secret}`,
+    // replay files (one per runner id, i.e. per port) outside the repository
+    RUNNER_STATE_DIR: join(tmpdir(), 'imagen-runner-state'),
     ...env,
   };
   delete childEnv.RUNNER_KEYS_FILE;
@@ -74,7 +78,7 @@ export async function spawnRunner(env: Record<string, string> = {}, opts: { read
     log: () => stderr,
     async call(method, path, body, headers = {}) {
       const text = body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body);
-      const signed = await signRequest(key, { method, path, ...(text === undefined ? {} : { body: text }) });
+      const signed = await signRequest(key, { method, path, host: `127.0.0.1:${port}`, ...(text === undefined ? {} : { body: text }) });
       return fetch(`${base}${path}`, {
         method,
         headers: { ...signed, ...(text === undefined ? {} : { 'content-type': 'application/json' }), ...headers },

@@ -68,7 +68,10 @@ export function resetRunnerStates(): void {
 
 export function createRunnerPool(config: EdgeConfig): RunnerPool {
   async function request(runner: RunnerSpec, req: RunnerRequest): Promise<Response> {
-    const headers: Record<string, string> = await signRequest(signingKeyFor(config, runner), { method: req.method, path: req.path, body: req.body ?? '' });
+    // Bound to this runner (its id and host), so a captured request cannot be replayed to another.
+    const host = new URL(runner.url).host;
+    const target = { method: req.method, path: req.path, host, ...(runner.id ? { target: runner.id } : {}) };
+    const headers: Record<string, string> = await signRequest(signingKeyFor(config, runner), { ...target, body: req.body ?? '' });
     if (req.body !== undefined) headers['content-type'] = 'application/json';
     if (req.accept) headers.accept = req.accept;
     const signals = [req.signal, req.timeoutMs === 0 ? undefined : AbortSignal.timeout(req.timeoutMs ?? 30_000)].filter((s): s is AbortSignal => s !== undefined);

@@ -1,0 +1,95 @@
+// `npm run attack`: replays issue 15's reliability and security run against an edge
+// (wrangler dev, local state in a temp folder) and two real runners serving the
+// fixture model, all on 127.0.0.1 free ports, and prints one table of
+// sent / expected / got. Exits 1 when any row misses its expectation.
+//   npm run attack -- [--jobs 600] [--burst-timeout-s 480]
+import { parseArgs } from 'node:util';
+import { fixtureAvailable, startEdge, startRunner, type EdgeProc, type RunnerProc } from '../integration/edge-harness.ts';
+import { badKeys, burst, crossRunnerReplay, deepNotebook, embedSingleFlight, inspectPayloads, restartReplay, revocation, unsignedBodies } from './checks.ts';
+import { createEdgeClient, printTable, stallMs, stallSummary, startHealthProbe, type Row } from './probes.ts';
+
+const { values } = parseArgs({
+  options: {
+    jobs: { type: 'string', default: '600' },
+    'burst-timeout-s': { type: 'string', default: '480' },
+  },
+});
+const jobs = Number(values.jobs);
+const burstTimeoutS = Number(values['burst-timeout-s']);
+if (!Number.isInteger(jobs) || jobs < 1 || jobs > 5000) throw new Error('--jobs: an integer in [1, 5000]');
+if (!Number.isInteger(burstTimeoutS) || burstTimeoutS < 10 || burstTimeoutS > 3600) throw new Error('--burst-timeout-s: an integer in [10, 3600]');
+if (!fixtureAvailable()) throw new Error('models/fixtures/tiny is missing: the attack runs the runners on the fixture model');
+
+/** unused keys the revocation check spends, one per 250 ms while the UPDATE runs (wrangler takes 5-15 s here) */
+const coldKeys = 80;
+const log = (msg: string) => process.stderr.write(`[attack] ${msg}\n`);
+const procs: { a?: RunnerProc; b?: RunnerProc; edge?: EdgeProc } = {};
+const rows: Row[] = [];
+
+async function run(): Promise<void> {
+  log('starting two runners (fixture model) and the edge (wrangler dev) on free 127.0.0.1 ports');
+  [procs.a, procs.b] = await Promise.all([startRunner(), startRunner()]);
+  procs.edge = await startEdge(
+    [procs.a.url, procs.b.url],
+    [
+      { name: 'main', scopes: ['generate', 'notebooks'], ratePerMinute: 1_000_000 },
+      { name: 'revokee', scopes: ['generate'], ratePerMinute: 1_000_000 },
+      ...Array.from({ length: coldKeys }, (_, i) => ({ name: `cold-${i}`, scopes: ['generate' as const], ratePerMinute: 1_000_000 })),
+    ],
+    { RUNNER_STALL_SECONDS: '15' },
+  );
+  const edge = createEdgeClient(procs.edge.url, procs.edge.keys.main ?? '');
+  const probe = startHealthProbe(procs.edge.url);
+  const start = performance.now();
+  try {
+    log('bad keys');
+    rows.push(await badKeys(edge, 189));
+    log('revocation');
+    const cold = Array.from({ length: coldKeys }, (_, i) => procs.edge?.keys[`cold-${i}`] ?? '');
+    rows.push(await revocation(edge, procs.edge, procs.edge.keys.revokee ?? '', cold));
+    log('inspect payloads');
+    rows.push(...(await inspectPayloads(edge, probe)));
+    log('deep notebook');
+    rows.push(await deepNotebook(edge, 100_000));
+    log('single-flight embeds');
+    rows.push(await embedSingleFlight(edge, [procs.a, procs.b], 20));
+    log('replays');
+    rows.push(await crossRunnerReplay(procs.a, procs.b));
+    rows.push(await unsignedBodies(procs.a, 20, 16 << 20));
+    // the burst runs against two healthy runners; the restart comes after it
+    log(`burst of ${jobs} jobs (up to ${burstTimeoutS} s)`);
+    const refusedBefore = await runner401s([procs.a, procs.b]);
+    rows.push(await burst(edge, jobs, burstTimeoutS * 1000));
+    const refused = (await runner401s([procs.a, procs.b])) - refusedBefore;
+    rows.push({ check: "the edge's own signed requests", sent: 'every edge → runner request during the burst', expected: '0 refused by a runner (401)', got: `${refused} refused`, ok: refused === 0 });
+    log('restart replay');
+    const restarted = await restartReplay(procs.a);
+    procs.a = restarted.runner;
+    rows.push(restarted.row);
+  } finally {
+    await probe.stop();
+  }
+  const health = probe.since(start);
+  rows.push({ check: '/health during the whole run', sent: `GET /health every 100 ms`, expected: `0 probes > ${stallMs} ms`, got: stallSummary(health), ok: health.every((m) => m <= stallMs) });
+  rows.push({ check: 'edge 5xx', sent: 'every edge request above', expected: '0 5xx or dropped', got: `${edge.fivexx.count}${edge.fivexx.samples.length ? ` (${edge.fivexx.samples.join('; ')})` : ''}`, ok: edge.fivexx.count === 0 });
+}
+
+/** 401s the runners have answered so far (from their /metrics) */
+async function runner401s(runners: RunnerProc[]): Promise<number> {
+  const counts = await Promise.all(runners.map((r) => r.metric('imagen_runner_http_requests_total', { status: '401' })));
+  return counts.reduce((x, y) => x + y, 0);
+}
+
+let failed = false;
+try {
+  await run();
+} catch (e) {
+  failed = true;
+  log(`aborted: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
+} finally {
+  await Promise.all([procs.edge?.stop(), procs.a?.stop(), procs.b?.stop()]);
+}
+printTable(rows);
+const misses = rows.filter((r) => !r.ok).length;
+log(`${rows.length} rows, ${misses} missed their expectation`);
+process.exit(failed || misses > 0 ? 1 : 0);
