@@ -4,6 +4,7 @@
 import { z } from 'zod';
 import { ErrorBody } from './errors.ts';
 import { ImageCount, LIMITS, Prompt, publicSizes, Seed, StageName, StageParams } from './limits.ts';
+import { PIXEL_HASH_ALGORITHM } from './pixel-hash.ts';
 import { JobStatus, Progress, RunnerTokenizeRequest, RunnerTokenizeResult } from './runner-api.ts';
 
 export { ErrorBody };
@@ -52,6 +53,10 @@ export { jobStatuses, JobStatus, terminalStatuses, isTerminalStatus, Progress } 
 
 export const JobImage = z.object({
   id: z.string().meta({ description: 'sha256 of the PNG bytes' }),
+  pixelSha256: z
+    .string()
+    .optional()
+    .meta({ description: `hash of the decoded pixels (${PIXEL_HASH_ALGORITHM}: sha256 of width, height as big-endian uint32, then the RGB8 bytes): the same for the same picture whatever the PNG's metadata` }),
   index: z.number().int(),
   seed: z.number().int(),
   width: z.number().int(),

@@ -8,4 +8,5 @@ export * from './embedding-codec.ts';
 export * from './signing.ts';
 export * from './infotext.ts';
 export * from './png-text.ts';
+export * from './pixel-hash.ts';
 export * from './png-metadata.ts';

@@ -87,6 +87,8 @@ export const RunnerImage = z.object({
   height: z.number().int().min(1),
   /** sha256 of the PNG bytes (its ETag) */
   sha256: z.string().regex(/^[0-9a-f]{64}$/),
+  /** the decoded pixels' hash (PIXEL_HASH_ALGORITHM): equal for the same picture whatever the metadata; an older runner sends none */
+  pixelSha256: z.string().regex(/^[0-9a-f]{64}$/).optional(),
   url: z.string().optional(),
 });
 export type RunnerImage = z.infer<typeof RunnerImage>;

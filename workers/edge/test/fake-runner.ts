@@ -15,6 +15,7 @@ import {
   fromZodError,
   insertAfterIhdr,
   isTerminalStatus,
+  pixelHashHeader,
   RunnerJobRequest,
   RunnerModel,
   RunnerTokenizeRequest,
@@ -57,7 +58,7 @@ interface FakeJob {
   id: string;
   body: RunnerJobRequest;
   status: JobStatus;
-  images: { index: number; seed: number; width: number; height: number; sha256: string; png: Uint8Array }[];
+  images: { index: number; seed: number; width: number; height: number; sha256: string; pixelSha256: string; png: Uint8Array }[];
   canceled: boolean;
   started: boolean;
   log: LoggedEvent[];
@@ -117,7 +118,8 @@ function renderImage(body: RunnerJobRequest, index: number): FakeJob['images'][n
   const rgb = new Uint8Array(size * size * 3);
   for (let i = 0; i < rgb.length; i++) rgb[i] = ((key[i % 32] ?? 0) + i * 7) & 255;
   const png = encodePng({ width: size, height: size, rgb, text: { parameters: `${String(body.prompt)}\nSteps: 4, Sampler: DPM++ 2M, CFG scale: 4, Seed: ${seed}, Size: ${size}x${size}, Model: ${fakeModel.id}` } });
-  return { index, seed, width: size, height: size, sha256: createHash('sha256').update(png).digest('hex'), png };
+  const pixelSha256 = createHash('sha256').update(pixelHashHeader(size, size)).update(rgb).digest('hex');
+  return { index, seed, width: size, height: size, sha256: createHash('sha256').update(png).digest('hex'), pixelSha256, png };
 }
 
 function view(job: FakeJob): { job: RunnerJob } {

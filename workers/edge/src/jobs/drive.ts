@@ -314,7 +314,9 @@ async function collect(env: Env, pool: RunnerPool, spec: RunnerSpec, attempt: At
         parentImageId: r.input.parent?.imageId ?? null,
         params,
       });
-      return { id, index: img.index, seed: img.seed, width: img.width, height: img.height, url: `/v1/images/${id}` };
+      // the pixel hash is the runner's (an older runner sends none): passed through beside the file hash
+      const pixels = img.pixelSha256 === undefined ? {} : { pixelSha256: img.pixelSha256 };
+      return { id, ...pixels, index: img.index, seed: img.seed, width: img.width, height: img.height, url: `/v1/images/${id}` };
     }),
   );
 }
