@@ -33,7 +33,7 @@ describe('runTasks', () => {
     expect(first.images.map((i) => [i.seed, i.width, i.match])).toEqual([[1234, 64, undefined], [1235, 64, undefined]]);
     expect([...edge.jobs.values()][0]!.request).toMatchObject({ prompt: 'a lighthouse at dusk', seed: 1234, n: 2, size: 64, steps: 20, sampler: 'ddim', guidance: 7 });
     expect(progress.map((p) => p.phase)).toEqual(['submitting', 'queued', 'running', 'running']);
-    expect(progress.at(-1)).toMatchObject({ stage: 'base64', step: 1, total: 2, preview: 'data:image/png;base64,AAAA' });
+    expect(progress.at(-1)).toMatchObject({ stage: 'base64', step: 1, total: 2, preview: 'data:image/png;base64,AAAA', previews: ['data:image/png;base64,AAAA', 'data:image/png;base64,AAAB'] });
 
     doc = await runCell(edge, doc, 'p');
     expect(jobCalls(edge)).toHaveLength(1);

@@ -22,8 +22,10 @@ export interface RunProgress {
   stage?: string;
   step?: number;
   total?: number;
-  /** data: URL of the latest preview */
+  /** data: URL of the latest preview of the task's first image */
   preview?: string;
+  /** the same for every image of the task, in order (an older edge sends only `preview`) */
+  previews?: string[];
   /** images of the tasks finished so far, in order */
   images: OutputImage[];
 }
@@ -181,7 +183,9 @@ export async function runTasks(client: RunnerClient, doc: NotebookDoc, tasks: re
           last = { ...last, phase: 'running' };
         } else if (e.type === 'progress') {
           const preview = previewUrl(e.preview) ?? last.preview;
-          last = { ...last, phase: 'running', stage: e.stage, step: e.step, total: e.total, ...(preview ? { preview } : {}) };
+          const fresh = e.previews?.map(previewUrl).filter((u): u is string => u !== undefined);
+          const previews = fresh && fresh.length > 0 ? fresh : last.previews;
+          last = { ...last, phase: 'running', stage: e.stage, step: e.step, total: e.total, ...(preview ? { preview } : {}), ...(previews ? { previews } : {}) };
         } else return;
         onProgress(last);
       }, signal, options.sleep);

@@ -262,8 +262,20 @@ describe('cascade on the fixture', () => {
       'sr256:2/3+',
       'sr256:3/3',
     ]);
+    expect(events[1]?.preview?.width).toBe(64);
+    // an SR stage's preview is larger than the base image, so it shows what the stage adds
     const p = events[6]?.preview;
-    expect([p?.width, p?.height, p?.rgb.length]).toEqual([64, 64, 64 * 64 * 3]);
+    expect([p?.width, p?.height, p?.rgb.length]).toEqual([128, 128, 128 * 128 * 3]);
+  });
+
+  it('previews every image of a batch, each its own', async () => {
+    const events: ProgressEvent[] = [];
+    await cascade.generate(req({ size: 64, n: 3, seed: 60, stages: { base64: { steps: 2 } } }), { onProgress: (e) => events.push(e), previewEvery: 2 });
+    const last = events.at(-1);
+    expect(last?.previews?.map((v) => v.width)).toEqual([64, 64, 64]);
+    expect(last?.preview).toBe(last?.previews?.[0]);
+    const [a, b, c] = (last?.previews ?? []).map((v) => Buffer.from(v.rgb).toString('base64'));
+    expect(new Set([a, b, c]).size).toBe(3);
   });
 
   it('upscales an init image, starting at the named SR stage', async () => {

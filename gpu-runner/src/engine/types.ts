@@ -41,8 +41,10 @@ export interface ProgressEvent {
   stageIndex: number;
   step: number; // 1-based
   totalSteps: number;
-  /** optional low-res RGB preview of the current predX0 of image 0 */
+  /** optional low-res RGB preview of the current predX0 of image 0 (= previews[0]) */
   preview?: { width: number; height: number; rgb: Uint8Array };
+  /** the same for every image of the request, in order (64 px on the base stage, up to 128 px on SR stages) */
+  previews?: { width: number; height: number; rgb: Uint8Array }[];
 }
 
 export interface GeneratedImage {

@@ -93,8 +93,8 @@ export type Job = z.infer<typeof Job>;
  */
 export const jobEventTypes = ['state', 'progress'] as const;
 export type JobEventType = (typeof jobEventTypes)[number];
-/** a `progress` event's data; the preview is a data: URL of the current predicted image */
-export const JobProgressEvent = Progress.extend({ preview: z.string().optional() }).meta({ id: 'JobProgressEvent' });
+/** a `progress` event's data; the preview is a data: URL of the current predicted image 0, `previews` of every image */
+export const JobProgressEvent = Progress.extend({ preview: z.string().optional(), previews: z.array(z.string()).max(LIMITS.n[1]).optional() }).meta({ id: 'JobProgressEvent' });
 export type JobProgressEvent = z.infer<typeof JobProgressEvent>;
 
 export const JobId = z.string().regex(/^job_[a-z0-9]{26}$/, 'a job id such as job_…');

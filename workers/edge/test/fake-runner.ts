@@ -159,7 +159,8 @@ async function drive(s: RunnerState, job: FakeJob): Promise<void> {
     }
     await sleep(mode === 'slow' ? 150 : 5);
     // a preview on step 2, as the runner sends one every RUNNER_PREVIEW_EVERY steps
-    const preview = step === 2 ? { preview: bytesToBase64(encodePng({ width: 2, height: 2, rgb: new Uint8Array(12).fill(step) })) } : {};
+    const png = step === 2 ? bytesToBase64(encodePng({ width: 2, height: 2, rgb: new Uint8Array(12).fill(step) })) : undefined;
+    const preview = png ? { preview: png, previews: [png, png] } : {};
     emit('progress', { stage: 'base64', stageIndex: 0, step, total: steps, ...preview });
     if (mode === 'die-mid-job' && step === 2) {
       // the process is gone: every open stream breaks, and the job with it

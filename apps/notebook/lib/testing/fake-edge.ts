@@ -78,7 +78,9 @@ export function createFakeEdge(options: FakeEdgeOptions = {}) {
     const ev = (type: string, data: unknown) => out.push(`id: ${++seq}\nevent: ${type}\ndata: ${JSON.stringify(data)}\n\n`);
     ev('state', { ...view(job), status: 'queued', images: [] });
     ev('state', { ...view(job), status: 'running', images: [] });
-    ev('progress', { stage: 'base64', stageIndex: 0, step: 1, total: 2, preview: 'data:image/png;base64,AAAA' });
+    // one preview per image, each its own (the real edge's are PNGs of each image's current x0)
+    const previews = Array.from({ length: job.n }, (_, i) => `data:image/png;base64,AAA${'ABCDEFGH'[i] ?? 'Z'}`);
+    ev('progress', { stage: 'base64', stageIndex: 0, step: 1, total: 2, preview: previews[0], previews });
     if (job.status !== 'queued' && job.status !== 'running') ev('state', view(job));
     return new Response(out.join(''), { headers: { 'Content-Type': 'text/event-stream' } });
   }
