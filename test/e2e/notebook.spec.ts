@@ -1,7 +1,8 @@
 // The notebook, end to end against the real cascade: create a notebook, run a
 // prompt cell with a fixed seed, upscale an image to 256 and chain a 1024
 // upscale from it, reload, re-run and reproduce the same sha256s, cancel a running cell, see a conflicting save from
-// a second page, and recreate a cell from a dropped PNG. Steps share one
+// a second page, recreate a cell from a dropped PNG, and recreate the whole chain from the dropped 1024 PNG in a
+// new notebook, whose run reproduces its pixels. Steps share one
 // notebook, so they run in order; each leaves screenshots in test-results/e2e.
 import type { Locator, Page, TestInfo } from '@playwright/test';
 import { expect, test } from '@playwright/test';
@@ -212,6 +213,46 @@ test('recreates a cell from a dropped PNG', async ({ page }, info) => {
   await expect(field(made, 'Steps')).toHaveValue(String(env.steps));
   await expect(made.getByText('not run')).toBeVisible();
   await shot(page, info, '13-recreated');
+});
+
+test('a 1024 PNG dropped onto an empty notebook recreates its chain, which reproduces its pixels', async ({ page }, info) => {
+  await page.goto(notebookUrl);
+  const figure = cell(page, 3).getByRole('figure').first();
+  const pixels = await figure.getAttribute('data-pixel-sha256');
+  expect(pixels).toMatch(/^[0-9a-f]{64}$/);
+  const src = await figure.locator('img').getAttribute('src');
+  const bytes = await page.evaluate(async (url) => [...new Uint8Array(await (await fetch(url)).arrayBuffer())], src!);
+  // a fresh notebook: nothing cached, so every step runs again on the runner
+  await page.goto('/');
+  await page.getByLabel('Title').fill(`${title} (from a PNG)`);
+  await page.getByRole('button', { name: 'New notebook', exact: true }).click();
+  await page.waitForURL(/\/notebooks\/nb_/);
+  expect(page.url()).not.toBe(notebookUrl);
+  await expect(page.getByText('This notebook is empty')).toBeVisible();
+  const dataTransfer = await page.evaluateHandle((b) => {
+    const dt = new DataTransfer();
+    dt.items.add(new File([new Uint8Array(b)], 'upscaled-1024.png', { type: 'image/png' }));
+    return dt;
+  }, bytes);
+  await page.getByTestId('notebook-workspace').dispatchEvent('drop', { dataTransfer });
+  await expect(page.getByText(/Recreated the chain prompt → 256 → 1024 \(3 cells\) from upscaled-1024\.png/)).toBeVisible();
+  await expect(page.getByRole('region', { name: /^Cell \d+: / })).toHaveCount(3);
+  await expect(field(cell(page, 1), 'Prompt')).toHaveValue(prompt);
+  await expect(field(cell(page, 1), 'Seed')).toHaveValue('1234');
+  await expect(field(cell(page, 1), 'Images (n)')).toHaveValue('1');
+  await expect(field(cell(page, 2), 'Seed')).toHaveValue('77');
+  await expect(field(cell(page, 3), 'Seed')).toHaveValue('78');
+  for (const n of [1, 2, 3]) await expect(cell(page, n).getByTestId('expected')).toHaveText('from upscaled-1024.png');
+  await shot(page, info, '13b-chain-recreated');
+  await page.getByRole('button', { name: 'Run all', exact: true }).click();
+  await expect(cell(page, 3).getByRole('figure')).toHaveCount(1, { timeout: env.testTimeoutMs });
+  await expect(cell(page, 3).getByRole('figure').first()).toHaveAttribute('data-pixel-sha256', pixels!);
+  // each step made the pixels the PNG's chain recorded for it
+  for (const n of [1, 2, 3]) await expect(cell(page, n).getByTestId('expected')).toHaveText('reproduces upscaled-1024.png');
+  // the file itself may differ (this chain's base request asks for n = 1 where the original asked for 2, and the
+  // PNG records it): the pixels are what must match, and they do
+  expect((await shasOf(cell(page, 3)))[0]).toMatch(/^[0-9a-f]{64}$/);
+  await shot(page, info, '13c-chain-reproduced');
 });
 
 /** The served model, as the notebook reads it. */

@@ -7,6 +7,7 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { pixelSha256, readPngMetadata } from '@imagen-ts/protocol';
 import { decodePngRgb } from '../../gpu-runner/src/png/png.ts';
 import { createEdgeClient, verifyWebhook, type WebhookPayload } from '../../workers/edge/src/client.ts';
 import { fixtureAvailable, startEdge, startRunner, type EdgeProc, type RunnerProc } from './edge-harness.ts';
@@ -17,7 +18,7 @@ interface JobBody {
   attempts: number;
   size: number;
   parentImageId: string | null;
-  images: { id: string; url: string; width: number; seed: number }[];
+  images: { id: string; pixelSha256?: string; url: string; width: number; seed: number }[];
   error: { code: string; message: string } | null;
 }
 
@@ -113,6 +114,19 @@ suite('edge ↔ runner (wrangler dev, fixture model)', () => {
       lineage: { parentImageId: string; stage: string; seed: number; jobId: string }[];
     };
     expect(meta.lineage[0]).toMatchObject({ parentImageId: parent, stage: 'sr256', seed: 77, jobId: up.id });
+    // the PNG itself carries the chain: the base job's request and the source's pixel hash,
+    // and the edge passes the runner's pixel hashes through beside the file hashes
+    const parentPng = await png(firstJob.images[0]?.url ?? '');
+    const parentRgb = decodePngRgb(parentPng);
+    const sourcePixels = await pixelSha256(parentRgb.rgb, parentRgb.width, parentRgb.height);
+    expect(firstJob.images[0]?.pixelSha256).toBe(sourcePixels);
+    const upPng = await png(up.images[0]?.url ?? '');
+    const upRgb = decodePngRgb(upPng);
+    expect(up.images[0]?.pixelSha256).toBe(await pixelSha256(upRgb.rgb, 256, 256));
+    const chain = (await readPngMetadata(upPng)).imagen;
+    expect(chain?.source?.pixels.sha256).toBe(sourcePixels);
+    expect(chain?.lineage?.map((e) => [e.request.prompt, e.request.size, e.image.seed, e.image.pixels?.sha256])).toEqual([['a watercolor fox in the snow', 64, 1234, sourcePixels]]);
+    expect(chain?.lineage?.[0]?.fingerprint).toEqual((await readPngMetadata(parentPng)).imagen?.fingerprint);
   });
 
   it('cancels a running job', async () => {

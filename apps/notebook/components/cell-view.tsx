@@ -9,8 +9,10 @@ import type { Cell, ImageRef, NotebookDoc, OutputImage, RunnableCell } from '../
 import type { CellStatus, FieldError } from '../lib/cells.ts';
 import type { EdgeClient } from '../lib/edge-client.ts';
 import type { ModelDefaults } from '../lib/model-defaults.ts';
+import { shortHash } from '../lib/hash.ts';
 import { defaultsFor, differences } from '../lib/model-defaults.ts';
 import type { CellPatch } from '../lib/notebook-reducer.ts';
+import { expectedOutcome } from '../lib/run-record.ts';
 import { NoteBody, PromptBody, SweepBody, UpscaleBody } from './cell-bodies.tsx';
 import { CellOutputs } from './cell-outputs.tsx';
 import { RunState, StatusBadge } from './run-status.tsx';
@@ -104,6 +106,7 @@ export function CellView(props: CellViewProps) {
           <span className="cell-pos">[{position + 1}]</span> {kindLabel[cell.kind]}
         </h2>
         <StatusBadge status={status} runtime={runtime} errorsShown={errors.length > 0} />
+        <ExpectedBadge cell={cell} />
         <div className="spacer" />
         {cell.kind === 'note' ? (
           <button type="button" onClick={() => setEditingNote(!editingNote)}>{editingNote ? 'Render' : 'Edit'}</button>
@@ -142,6 +145,17 @@ export function CellView(props: CellViewProps) {
       {cell.kind !== 'note' && <Outputs {...props} cell={cell} />}
     </section>
   );
+}
+
+/** A cell recreated from a PNG: does its last run make the pixels that PNG's chain recorded? */
+function ExpectedBadge({ cell }: { cell: Cell }) {
+  if ((cell.kind !== 'prompt' && cell.kind !== 'upscale') || !cell.expected) return null;
+  const { file, pixelSha256 } = cell.expected;
+  const outcome = expectedOutcome(cell);
+  const hash = `pixel hash ${shortHash(pixelSha256)}`;
+  if (outcome === 'reproduced') return <span className="badge ok" data-testid="expected" title={`Its image has the ${hash} recorded in ${file}: the same pixels`}>reproduces {file}</span>;
+  if (outcome === 'differs') return <span className="badge bad" data-testid="expected" title={`${file} recorded the ${hash}; this run made other pixels`}>differs from {file}</span>;
+  return <span className="badge" data-testid="expected" title={`Recreated from ${file}; a run should make the ${hash}`}>from {file}</span>;
 }
 
 function Outputs({ cell, runtime, client, onUpscale, position }: CellViewProps & { cell: RunnableCell }) {

@@ -102,7 +102,7 @@ export function ImageCard({ client, image, label, pixelated, onOpen, onUpscale, 
   };
 
   return (
-    <figure className={`image-card${compact ? ' compact' : ''}`} data-sha256={image.sha256} data-image-id={image.imageId}>
+    <figure className={`image-card${compact ? ' compact' : ''}`} data-sha256={image.sha256} data-pixel-sha256={image.pixelSha256} data-image-id={image.imageId}>
       <button type="button" className="img-button" onClick={onOpen} aria-label={`Open ${label} in the viewer`}>
         <EdgeImage client={client} image={image} alt={`${label}, seed ${image.seed}`} pixelated={pixelated} compact={compact} />
       </button>
@@ -111,9 +111,10 @@ export function ImageCard({ client, image, label, pixelated, onOpen, onUpscale, 
           {!compact && <span>{label}</span>}
           <span>seed <strong>{image.seed}</strong></span>
           {!compact && <span>{image.width}×{image.height}</span>}
-          <code title={`sha256 ${image.sha256}`}>{shortHash(image.sha256)}</code>
-          {image.match === 'matched' && <span className="badge ok" title="A re-run reproduced exactly this image (same sha256)">matched</span>}
-          {image.match === 'differs' && <span className="badge bad" title="A re-run with the same inputs produced a different image">differs</span>}
+          <code title={`file sha256 ${image.sha256}${image.pixelSha256 ? `\npixel hash ${image.pixelSha256}` : ''}`}>{shortHash(image.pixelSha256 ?? image.sha256)}</code>
+          {image.match === 'matched' && <span className="badge ok" title="A re-run reproduced exactly this file (same sha256: same pixels, same metadata)">matched</span>}
+          {image.match === 'pixels-match' && <span className="badge ok" title={image.matchNote ?? 'same pixels; the PNG metadata differs'}>pixels matched</span>}
+          {image.match === 'differs' && <span className="badge bad" title="A re-run with the same inputs produced other pixels">differs</span>}
           <details className="menu">
             <summary aria-label={`Actions for ${label}`} title="Actions">⋯</summary>
             <div className="menu-items" role="group" aria-label={`Actions for ${label}`}>
@@ -124,6 +125,7 @@ export function ImageCard({ client, image, label, pixelated, onOpen, onUpscale, 
             </div>
           </details>
         </div>
+        {image.match === 'pixels-match' && image.matchNote && <span className="small muted">{image.matchNote}</span>}
         {note && <span role={note.error ? 'alert' : 'status'} className={`toast-inline small ${note.error ? 'error' : 'muted'}`}>{note.text}</span>}
       </figcaption>
     </figure>

@@ -1,6 +1,7 @@
 // @vitest-environment jsdom
 import { act, cleanup, fireEvent, render, screen, waitFor, within } from '@testing-library/react';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { IMAGEN_FORMAT, PIXEL_HASH_ALGORITHM } from '@imagen-ts/protocol';
 import { createNotebookDoc } from '../lib/cell-types.ts';
 import { createEdgeClient } from '../lib/edge-client.ts';
 import { createFakeEdge } from '../lib/testing/fake-edge.ts';
@@ -122,6 +123,29 @@ describe('NotebookWorkspace', () => {
     expect(within(cell(1)).getByLabelText<HTMLTextAreaElement>('Prompt').value).toBe('a fox from a PNG');
     expect(within(cell(1)).getByLabelText<HTMLInputElement>('Seed').value).toBe('4242');
     expect(within(cell(1)).getByLabelText<HTMLInputElement>('Steps').value).toBe('12');
+  });
+
+  it('recreates the whole chain from a dropped 1024 PNG and says whether a run reproduces its pixels', async () => {
+    const px = (c: string) => ({ algorithm: PIXEL_HASH_ALGORITHM, sha256: c.repeat(64) });
+    const fingerprint = { engineVersion: '0.1.0', ortVersion: '1.30.0', provider: 'cpu', modelId: 'fake', textEncoderSha256: 'a'.repeat(64), stageSha256: {}, prng: 'p' };
+    const step = (size: number, seed: number, c: string, stage: string) => ({
+      request: { prompt: 'a fox', seed, n: 1, size, ...(size > 64 ? { init: { width: size / 4, height: size / 4, fromStage: stage } } : {}) },
+      image: { index: 0, seed, width: size, height: size, pixels: px(c) },
+      stages: [{ name: stage, resolution: size, steps: 6, sampler: 'ddim', guidance: 1.5 }],
+      fingerprint,
+    });
+    const imagen = { format: IMAGEN_FORMAT, ...step(1024, 3, 'c', 'sr1024'), lineage: [step(64, 1, 'a', 'base64'), step(256, 2, 'b', 'sr256')] };
+    await open({ inspect: { source: 'imagen-ts', text: {}, parameters: null, imagen, request: null } });
+    const png = new File([new Uint8Array([137, 80, 78, 71])], 'chain.png', { type: 'image/png' });
+    fireEvent.drop(screen.getByTestId('notebook-workspace'), { dataTransfer: { files: [png], types: ['Files'] } });
+    await waitFor(() => expect(screen.getByText(/Recreated the chain prompt → 256 → 1024 \(3 cells\) from chain.png/)).toBeTruthy());
+    expect(within(cell(2)).getByLabelText<HTMLSelectElement>('Source image').value).toMatch(/:0$/);
+    expect([1, 2, 3].map((n) => within(cell(n)).getByLabelText<HTMLInputElement>('Seed').value)).toEqual(['1', '2', '3']);
+    expect([1, 2, 3].map((n) => within(cell(n)).getByTestId('expected').textContent)).toEqual(['from chain.png', 'from chain.png', 'from chain.png']);
+    // the fake edge's pixels are not the recorded ones: the badge says so, cell by cell
+    fireEvent.click(within(cell(3)).getByRole('button', { name: 'Run Cell 3: Upscale' }));
+    await waitFor(() => expect(within(cell(3)).getByTestId('expected').textContent).toBe('differs from chain.png'));
+    expect(within(cell(1)).getByTestId('expected').textContent).toBe('differs from chain.png');
   });
 
   it('runs a sweep as a seeds × guidance grid', async () => {

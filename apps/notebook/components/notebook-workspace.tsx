@@ -12,7 +12,7 @@ import { cellStatus, descendants } from '../lib/cells.ts';
 import type { EdgeClient } from '../lib/edge-client.ts';
 import { describeError } from '../lib/edge-client.ts';
 import { exportNotebook } from '../lib/notebook-schema.ts';
-import { cellFromInspect } from '../lib/parameters.ts';
+import { recreateFromInspect } from '../lib/recreate-chain.ts';
 import { CellView } from './cell-view.tsx';
 import { ConflictBanner, SaveIndicator } from './save-state.tsx';
 
@@ -107,14 +107,15 @@ export function NotebookWorkspace({ client, id, initial, etag }: Props) {
     for (const file of pngs) {
       try {
         const result = await client.inspectImage(file);
-        const made = cellFromInspect(result, newCellId(), randomSeed(), model.defaults);
+        const made = recreateFromInspect(result, { file: file.name, newId: () => newCellId(), fallbackSeed: randomSeed(), defaults: model.defaults, modelId: model.defaults.modelId });
         if (!made.ok) {
           say(`Could not recreate a cell from ${file.name}: ${made.error}`, true);
           continue;
         }
-        focusCell.current = made.cell.id;
-        dispatch({ type: 'addCells', cells: [made.cell] });
-        say(`Recreated a prompt cell from ${file.name} (${result.source} metadata).${made.warnings.length ? ` Note: ${made.warnings.join('; ')}.` : ''}`);
+        focusCell.current = made.cells[0]?.id ?? null;
+        dispatch({ type: 'addCells', cells: made.cells });
+        const what = made.chain ? `the chain prompt → ${made.cells.slice(1).map((c) => (c.kind === 'upscale' ? c.size : '?')).join(' → ')} (${made.cells.length} cells)` : 'a prompt cell';
+        say(`Recreated ${what} from ${file.name} (${result.source} metadata).${made.warnings.length ? ` Note: ${made.warnings.join('; ')}.` : ''}`);
       } catch (e) {
         say(`Could not read the parameters of ${file.name}: ${describeError(e)}`, true);
       }

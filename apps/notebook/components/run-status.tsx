@@ -82,7 +82,9 @@ export function RunState({ runtime, stale }: { runtime: CellRuntime | undefined;
             {p && p.tasks > 1 ? ` (task ${p.task + 1} of ${p.tasks})` : ''}
           </span>
           <progress max={100} value={pct} aria-label="Progress" />
-          {p?.preview && <img className="preview pixelated" src={p.preview} alt="Preview of the image being denoised" width={128} height={128} />}
+          {(p?.previews ?? (p?.preview ? [p.preview] : [])).map((src, i, all) => (
+            <img key={i} className="preview pixelated" src={src} alt={all.length > 1 ? `Preview of image ${i + 1} being denoised` : 'Preview of the image being denoised'} width={128} height={128} />
+          ))}
         </div>
       );
     }

@@ -6,7 +6,7 @@ import { RunCanceled, runTasks } from './cell-runner.ts';
 import { cellStatus, planTasks } from './cells.ts';
 import { createEdgeClient } from './edge-client.ts';
 import { recordRun } from './run-record.ts';
-import { createFakeEdge } from './testing/fake-edge.ts';
+import { createFakeEdge, type FakeEdgeOptions } from './testing/fake-edge.ts';
 
 function notebook(): NotebookDoc {
   const p: PromptCell = { ...(createCell('prompt', 'p', 1234) as PromptCell), prompt: 'a lighthouse at dusk', n: 2, steps: 20, sampler: 'ddim', guidance: 7 };
@@ -33,7 +33,7 @@ describe('runTasks', () => {
     expect(first.images.map((i) => [i.seed, i.width, i.match])).toEqual([[1234, 64, undefined], [1235, 64, undefined]]);
     expect([...edge.jobs.values()][0]!.request).toMatchObject({ prompt: 'a lighthouse at dusk', seed: 1234, n: 2, size: 64, steps: 20, sampler: 'ddim', guidance: 7 });
     expect(progress.map((p) => p.phase)).toEqual(['submitting', 'queued', 'running', 'running']);
-    expect(progress.at(-1)).toMatchObject({ stage: 'base64', step: 1, total: 2, preview: 'data:image/png;base64,AAAA' });
+    expect(progress.at(-1)).toMatchObject({ stage: 'base64', step: 1, total: 2, preview: 'data:image/png;base64,AAAA', previews: ['data:image/png;base64,AAAA', 'data:image/png;base64,AAAB'] });
 
     doc = await runCell(edge, doc, 'p');
     expect(jobCalls(edge)).toHaveLength(1);
@@ -50,6 +50,21 @@ describe('runTasks', () => {
     const doc = await runCell(createFakeEdge(), notebook(), 'p');
     const after = await runCell(createFakeEdge({ salt: 'different weights' }), doc, 'p', true);
     expect((after.cells[0] as PromptCell).run?.images.map((i) => i.match)).toEqual(['differs', 'differs']);
+  });
+
+  it('tells same pixels in another file (metadata changed) from other pixels, and says which metadata differs', async () => {
+    const options: FakeEdgeOptions = {};
+    const edge = createFakeEdge(options);
+    const doc = await runCell(edge, notebook(), 'p');
+    const before = (doc.cells[0] as PromptCell).run!.images;
+    expect(before.every((i) => /^[0-9a-f]{64}$/.test(i.pixelSha256 ?? ''))).toBe(true);
+    options.metadataSalt = 'engine 0.3.0';
+    const after = (await runCell(edge, doc, 'p', true)).cells[0] as PromptCell;
+    const images = after.run!.images;
+    expect(images.map((i) => i.match)).toEqual(['pixels-match', 'pixels-match']);
+    expect(images.map((i) => i.pixelSha256)).toEqual(before.map((i) => i.pixelSha256));
+    expect(images[0]?.sha256).not.toBe(before[0]?.sha256);
+    expect(images[0]?.matchNote).toBe('same pixels; the PNG metadata differs: imagen-ts engine');
   });
 
   it('upscales the chosen image of the source cell', async () => {

@@ -8,9 +8,10 @@ import type { Task } from './cells.ts';
 import type { EdgeClient } from './edge-client.ts';
 import { describeError, EdgeError } from './edge-client.ts';
 import type { TaskResult } from './run-record.ts';
+import { describeMetadataDiff, metadataDiff } from './metadata-diff.ts';
 import { cachedImages, markMatches, sourceImage } from './run-record.ts';
 
-export type RunnerClient = Pick<EdgeClient, 'createGeneration' | 'upscale' | 'getJob' | 'cancelJob' | 'jobEvents'>;
+export type RunnerClient = Pick<EdgeClient, 'createGeneration' | 'upscale' | 'getJob' | 'cancelJob' | 'jobEvents' | 'imageBlob'>;
 
 export interface RunProgress {
   /** 0-based task being worked on, of `tasks` */
@@ -21,8 +22,10 @@ export interface RunProgress {
   stage?: string;
   step?: number;
   total?: number;
-  /** data: URL of the latest preview */
+  /** data: URL of the latest preview of the task's first image */
   preview?: string;
+  /** the same for every image of the task, in order (an older edge sends only `preview`) */
+  previews?: string[];
   /** images of the tasks finished so far, in order */
   images: OutputImage[];
 }
@@ -127,6 +130,23 @@ async function submit(client: RunnerClient, doc: NotebookDoc, task: Task): Promi
   return client.upscale(source.imageId, { seed, noiseAugmentation, steps, sampler, guidance });
 }
 
+/** For each image whose pixels matched in another file: what in the metadata differs (both PNGs fetched and read). */
+async function explainPixelMatches(client: RunnerClient, previous: readonly OutputImage[] | undefined, images: OutputImage[]): Promise<OutputImage[]> {
+  return Promise.all(
+    images.map(async (img) => {
+      const before = previous?.find((p) => p.index === img.index);
+      if (img.match !== 'pixels-match' || !before) return img;
+      try {
+        const [a, b] = await Promise.all([client.imageBlob(before.imageId), client.imageBlob(img.imageId)]);
+        const paths = await metadataDiff(new Uint8Array(await a.arrayBuffer()), new Uint8Array(await b.arrayBuffer()));
+        return { ...img, matchNote: describeMetadataDiff(paths) };
+      } catch {
+        return { ...img, matchNote: 'same pixels; the PNG metadata differs (the PNGs could not be fetched to say where)' };
+      }
+    }),
+  );
+}
+
 /**
  * Runs the tasks in order and returns one result per task. Tasks whose images
  * are cached cost nothing unless `force`; a forced task is compared with what
@@ -163,7 +183,9 @@ export async function runTasks(client: RunnerClient, doc: NotebookDoc, tasks: re
           last = { ...last, phase: 'running' };
         } else if (e.type === 'progress') {
           const preview = previewUrl(e.preview) ?? last.preview;
-          last = { ...last, phase: 'running', stage: e.stage, step: e.step, total: e.total, ...(preview ? { preview } : {}) };
+          const fresh = e.previews?.map(previewUrl).filter((u): u is string => u !== undefined);
+          const previews = fresh && fresh.length > 0 ? fresh : last.previews;
+          last = { ...last, phase: 'running', stage: e.stage, step: e.step, total: e.total, ...(preview ? { preview } : {}), ...(previews ? { previews } : {}) };
         } else return;
         onProgress(last);
       }, signal, options.sleep);
@@ -185,6 +207,7 @@ export async function runTasks(client: RunnerClient, doc: NotebookDoc, tasks: re
     const images: OutputImage[] = final.images.map((img, index) => ({
       imageId: img.id,
       sha256: img.id,
+      ...(img.pixelSha256 ? { pixelSha256: img.pixelSha256 } : {}),
       seed: img.seed,
       width: img.width,
       height: img.height,
@@ -192,7 +215,7 @@ export async function runTasks(client: RunnerClient, doc: NotebookDoc, tasks: re
       index: img.index ?? index,
       params,
     }));
-    results.push({ task, images: markMatches(doc.cache[task.hash], images), fromCache: false });
+    results.push({ task, images: await explainPixelMatches(client, doc.cache[task.hash], markMatches(doc.cache[task.hash], images)), fromCache: false });
   }
   return results;
 }

@@ -25,10 +25,19 @@ export type ImageParams =
   | { kind: 'generate'; prompt: string; negativePrompt: string; steps: number; sampler: Sampler; guidance: number }
   | { kind: 'upscale'; sourceImageId: string; sourceSha256: string; noiseAugmentation: number; steps: number; sampler: Sampler; guidance: number };
 
+/**
+ * How a re-run compares with the image stored for the same inputs: the same file, the
+ * same pixels in a file whose metadata differs, or other pixels.
+ */
+export type MatchKind = 'matched' | 'pixels-match' | 'differs';
+
 /** An image produced by a task, as stored in a cell's run and in the notebook's cache. */
 export interface OutputImage {
   imageId: string;
+  /** sha256 of the PNG's bytes (the edge's image id) */
   sha256: string;
+  /** hash of the decoded pixels (rgb8-sha256/1): the same picture has the same one whatever the metadata; absent from older runs */
+  pixelSha256?: string;
   seed: number;
   width: number;
   height: number;
@@ -36,8 +45,19 @@ export interface OutputImage {
   taskHash: string;
   index: number;
   params: ImageParams;
-  /** set by a forced re-run: did it reproduce the sha256 stored for the same inputs? */
-  match?: 'matched' | 'differs';
+  /** set by a forced re-run: did it reproduce the image stored for the same inputs? */
+  match?: MatchKind;
+  /** with 'pixels-match': what differs in the PNG metadata */
+  matchNote?: string;
+}
+
+/**
+ * What a cell recreated from a dropped PNG should make: the pixel hash its image had
+ * in the PNG's recorded chain, and the file it came from (the badge names it).
+ */
+export interface Expected {
+  file: string;
+  pixelSha256: string;
 }
 
 export interface CellRun {
@@ -63,6 +83,8 @@ export interface PromptCell extends SamplingParams {
   seedMode: SeedMode;
   n: number;
   size: typeof baseSize;
+  /** set when recreated from a PNG: the pixels a run should reproduce */
+  expected?: Expected;
   run?: CellRun;
 }
 
@@ -81,6 +103,7 @@ export interface UpscaleCell extends SamplingParams {
   seedMode: SeedMode;
   /** augmentation timestep applied to the low-res conditioning image */
   noiseAugmentation: number;
+  expected?: Expected;
   run?: CellRun;
 }
 

@@ -20,14 +20,18 @@ const imageParams = z.discriminatedUnion('kind', [
 const outputImage = z.object({
   imageId: z.string().min(1),
   sha256: z.string().regex(/^[0-9a-f]{64}$/, 'a lowercase hex sha256'),
+  pixelSha256: z.string().regex(/^[0-9a-f]{64}$/, 'a lowercase hex sha256').optional(),
   seed,
   width: z.number().int().positive(),
   height: z.number().int().positive(),
   taskHash: z.string().min(1),
   index: z.number().int().min(0),
   params: imageParams,
-  match: z.enum(['matched', 'differs']).optional(),
+  match: z.enum(['matched', 'pixels-match', 'differs']).optional(),
+  matchNote: z.string().max(500).optional(),
 });
+
+const expected = z.object({ file: z.string().max(300), pixelSha256: z.string().regex(/^[0-9a-f]{64}$/, 'a lowercase hex sha256') }).optional();
 
 const cellRun = z.object({
   inputHash: z.string(),
@@ -59,6 +63,7 @@ const promptCell = z.object({
   n: draftNumber,
   size: z.literal(64),
   ...draftSampling,
+  expected,
   run: cellRun.optional(),
 });
 
@@ -71,6 +76,7 @@ const upscaleCell = z.object({
   seedMode: z.enum(['locked', 'random']),
   noiseAugmentation: draftNumber,
   ...draftSampling,
+  expected,
   run: cellRun.optional(),
 });
 

@@ -1,7 +1,7 @@
 // Parameters as text (the "copy parameters" button) and back from a PNG's
 // metadata (drop a PNG to recreate its cell). The text follows AUTOMATIC1111's
 // `parameters` layout so either tool can read the other's.
-import { a1111SamplerNames as a1111Sampler } from '@imagen-ts/protocol';
+import { a1111SamplerNames as a1111Sampler, PIXEL_HASH_ALGORITHM } from '@imagen-ts/protocol';
 import type { InspectResult } from './api-types.ts';
 import type { Cell, CellDefaults, OutputImage, PromptCell, Sampler } from './cell-types.ts';
 import { baseSize, builtinDefaults, createCell, limits, samplers } from './cell-types.ts';
@@ -19,6 +19,7 @@ export function formatParameters(image: OutputImage): string {
     if (p.negativePrompt) head += `\nNegative prompt: ${p.negativePrompt}`;
   }
   fields.push(['Image sha256', image.sha256]);
+  if (image.pixelSha256) fields.push(['Pixel hash', `${image.pixelSha256} (${PIXEL_HASH_ALGORITHM})`]);
   return `${head}\n${fields.map(([k, v]) => `${k}: ${v}`).join(', ')}`;
 }
 

@@ -1,6 +1,6 @@
 // Turning task results into notebook state: the output cache, a cell's run
 // record, reproducibility matches, and the seed roll of random-seed cells.
-import type { Cell, CellRun, NotebookDoc, OutputImage } from './cell-types.ts';
+import type { Cell, CellRun, MatchKind, NotebookDoc, OutputImage } from './cell-types.ts';
 import { randomSeed } from './cell-types.ts';
 import type { Task, TaskPlan, UpscaleTask } from './cells.ts';
 import { findCell } from './cells.ts';
@@ -27,16 +27,34 @@ export function sourceImage(doc: NotebookDoc, task: UpscaleTask): OutputImage | 
 }
 
 /**
- * Marks each fresh image matched or not against the image stored for the same
- * task and index. With nothing stored there is nothing to compare: no mark.
+ * Same file, same pixels in a file whose metadata differs, or other pixels. Without
+ * both pixel hashes (images of older runs) only the files can be compared.
+ */
+export function compareImages(before: Pick<OutputImage, 'sha256' | 'pixelSha256'>, now: Pick<OutputImage, 'sha256' | 'pixelSha256'>): MatchKind {
+  if (before.sha256 === now.sha256) return 'matched';
+  if (before.pixelSha256 !== undefined && now.pixelSha256 !== undefined && before.pixelSha256 === now.pixelSha256) return 'pixels-match';
+  return 'differs';
+}
+
+/**
+ * Marks each fresh image against the image stored for the same task and index.
+ * With nothing stored there is nothing to compare: no mark.
  */
 export function markMatches(previous: readonly OutputImage[] | undefined, fresh: readonly OutputImage[]): OutputImage[] {
   return fresh.map((img) => {
-    const { match: _old, ...rest } = img;
+    const { match: _old, matchNote: _note, ...rest } = img;
     const before = previous?.find((p) => p.index === img.index);
     if (!before) return rest;
-    return { ...rest, match: before.sha256 === img.sha256 ? 'matched' : 'differs' };
+    return { ...rest, match: compareImages(before, img) };
   });
+}
+
+/** Whether a cell recreated from a PNG made the pixels that PNG's chain recorded; undefined before it ran. */
+export function expectedOutcome(cell: Cell): 'reproduced' | 'differs' | undefined {
+  if ((cell.kind !== 'prompt' && cell.kind !== 'upscale') || !cell.expected || !cell.run) return undefined;
+  const first = cell.run.images[0];
+  if (!first?.pixelSha256) return undefined;
+  return first.pixelSha256 === cell.expected.pixelSha256 ? 'reproduced' : 'differs';
 }
 
 /**

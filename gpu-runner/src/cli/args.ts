@@ -91,8 +91,9 @@ const perStage = (value: z.ZodType<number, string>, what: string) =>
 
 // keys are commander's camelCase option names; FLAGS maps them back for messages
 const RawArgs = z.object({
-  prompt: z.string().max(10_000, 'must be at most 10000 characters').refine((s) => s.trim() !== '', 'must not be empty'),
-  negativePrompt: z.string().max(10_000, 'must be at most 10000 characters').optional(),
+  // the protocol's bound: the PNG's imagen-ts chunk records the prompt, and its size is bounded
+  prompt: z.string().max(LIMITS.promptChars, `must be at most ${LIMITS.promptChars} characters`).refine((s) => s.trim() !== '', 'must not be empty'),
+  negativePrompt: z.string().max(LIMITS.promptChars, `must be at most ${LIMITS.promptChars} characters`).optional(),
   seed: intIn(SEED_MIN, SEED_MAX).optional(),
   n: intIn(1, MAX_N).default(1),
   size: intIn(1, 65_536).optional(),

@@ -3,7 +3,8 @@
 // time, each as three steps — encode its prompts, runGroup() over every stage,
 // and turn each request's pixels into images (the png module's file step).
 import type { Manifest } from '../manifest/schema.ts';
-import { createImageFile } from '../png/image-file.ts';
+import { lineageAfter } from '@imagen-ts/protocol';
+import { createImageFile, pixelHashOf } from '../png/image-file.ts';
 import { IMAGEN_FORMAT, jsonRequest, type ImagenPngInfo } from '../png/index.ts';
 import type { TextEncoderRuntime } from '../text/text-encoder.ts';
 import { GenerationAbortedError } from './errors.ts';
@@ -57,6 +58,17 @@ function stagesRun(plan: RequestPlan): ImagenPngInfo['stages'] {
   }));
 }
 
+/**
+ * What an upscale's PNG says of where it came from: the init pixels' hash as received,
+ * and the chain its input's metadata recorded (none when the input had no imagen-ts chunk).
+ */
+function provenance(init: GenerateRequest['init']): Pick<ImagenPngInfo, 'source' | 'lineage'> {
+  if (!init) return {};
+  const pixels = pixelHashOf(init.image, init.width, init.height);
+  const lineage = init.parent ? lineageAfter(init.parent, pixels) : undefined;
+  return { source: { width: init.width, height: init.height, pixels }, ...(lineage ? { lineage } : {}) };
+}
+
 /** A finished item's planar output → RGB8 images, each made into its PNG file. */
 function buildResult(item: GroupItem, encodeMs: number, startedAt: number, fingerprint: RuntimeFingerprint, onPhase: GroupContext['onPhase']): GenerateResult {
   const { plan } = item;
@@ -66,6 +78,7 @@ function buildResult(item: GroupItem, encodeMs: number, startedAt: number, finge
   const per = 3 * R * R;
   const stages = stagesRun(plan);
   const request = jsonRequest(plan.request);
+  const chain = provenance(plan.request.init);
   const images: GeneratedImage[] = plan.seeds.map((seed, i) => {
     const t0 = performance.now();
     const planes = out[i];
@@ -74,7 +87,7 @@ function buildResult(item: GroupItem, encodeMs: number, startedAt: number, finge
     planarToRgb8(pixels, planes, 0, R, R);
     const t1 = performance.now();
     onPhase?.({ phase: 'pixels', stage: null, ms: t1 - t0 });
-    const info: ImagenPngInfo = { format: IMAGEN_FORMAT, request, image: { index: i, seed, width: R, height: R }, stages, fingerprint };
+    const info: ImagenPngInfo = { format: IMAGEN_FORMAT, request, image: { index: i, seed, width: R, height: R }, stages, fingerprint, ...chain };
     const { rgb, png, sha256 } = createImageFile(pixels, info, plan.request.mark !== false);
     onPhase?.({ phase: 'png', stage: null, ms: performance.now() - t1 });
     return { seed, width: R, height: R, rgb, png, sha256 };

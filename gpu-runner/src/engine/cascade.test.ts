@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import pkg from '../../package.json' with { type: 'json' };
 import { decodePngRgb, markBox, readPngMetadata } from '../png/index.ts';
+import { maxImagenChunkBytes, PIXEL_HASH_ALGORITHM, pixelSha256 } from '@imagen-ts/protocol';
 import { PRNG_ID } from '../random/index.ts';
 import { diagnoseCuda, ortVersion, RuntimeError } from '../runtime/ort.ts';
 import { createCascade, type Cascade, type ModelCallEvent } from './cascade.ts';
@@ -46,7 +47,9 @@ describe('cascade on the fixture', () => {
     const [r, made] = await callsDuring(() => cascade.generate(req({ size: 1024, seed: 3 })));
     const im = img(r);
     expect([im.width, im.height, im.rgb.length, im.seed]).toEqual([1024, 1024, 1024 * 1024 * 3, 3]);
-    expect(im.sha256).toBe(createHash('sha256').update(im.rgb).digest('hex'));
+    // the pixel hash: sha256 over width, height (big-endian uint32) and the RGB8 bytes, also in the PNG's own metadata
+    expect(im.sha256).toBe(createHash('sha256').update(Uint8Array.of(0, 0, 4, 0, 0, 0, 4, 0)).update(im.rgb).digest('hex'));
+    expect(await pixelSha256(im.rgb, 1024, 1024)).toBe(im.sha256);
     expect(same(decodePngRgb(im.png).rgb, im.rgb)).toBe(true);
     const meta = await readPngMetadata(im.png);
     // guidance and sr1024's steps are the manifest's defaults
@@ -55,6 +58,10 @@ describe('cascade on the fixture', () => {
       ['sr256', 256, 2, 2],
       ['sr1024', 1024, 2, 1],
     ]);
+    expect(meta.imagen?.image.pixels).toEqual({ algorithm: PIXEL_HASH_ALGORITHM, sha256: im.sha256 });
+    // one job made every stage: nothing came before it
+    expect(meta.imagen?.source).toBeUndefined();
+    expect(meta.imagen?.lineage).toBeUndefined();
     expect(meta.parameters?.prompt).toBe('a red cube on a wooden table');
     expect(Object.keys(r.timings.stagesMs)).toEqual(['base64', 'sr256', 'sr1024']);
     expect(r.truncated).toBe(false);
@@ -255,8 +262,20 @@ describe('cascade on the fixture', () => {
       'sr256:2/3+',
       'sr256:3/3',
     ]);
+    expect(events[1]?.preview?.width).toBe(64);
+    // an SR stage's preview is larger than the base image, so it shows what the stage adds
     const p = events[6]?.preview;
-    expect([p?.width, p?.height, p?.rgb.length]).toEqual([64, 64, 64 * 64 * 3]);
+    expect([p?.width, p?.height, p?.rgb.length]).toEqual([128, 128, 128 * 128 * 3]);
+  });
+
+  it('previews every image of a batch, each its own', async () => {
+    const events: ProgressEvent[] = [];
+    await cascade.generate(req({ size: 64, n: 3, seed: 60, stages: { base64: { steps: 2 } } }), { onProgress: (e) => events.push(e), previewEvery: 2 });
+    const last = events.at(-1);
+    expect(last?.previews?.map((v) => v.width)).toEqual([64, 64, 64]);
+    expect(last?.preview).toBe(last?.previews?.[0]);
+    const [a, b, c] = (last?.previews ?? []).map((v) => Buffer.from(v.rgb).toString('base64'));
+    expect(new Set([a, b, c]).size).toBe(3);
   });
 
   it('upscales an init image, starting at the named SR stage', async () => {
@@ -270,6 +289,28 @@ describe('cascade on the fixture', () => {
     expect(img(again).sha256).toBe(img(up).sha256);
     const otherInit = await cascade.generate(req({ init: { ...init, image: low.rgb.map((v) => 255 - v) }, seed: 31 }));
     expect(img(otherInit).sha256).not.toBe(img(up).sha256);
+    // no parent metadata given: the output names only the pixels it started from
+    const upMeta = (await readPngMetadata(img(up).png)).imagen;
+    expect(upMeta?.source).toEqual({ width: 64, height: 64, pixels: { algorithm: PIXEL_HASH_ALGORITHM, sha256: low.sha256 } });
+    expect(upMeta?.lineage).toBeUndefined();
+  });
+
+  it('records the whole chain: 64 → 256 → 1024 by two upscales, each PNG carrying what came before', async () => {
+    const low = img(await cascade.generate(req({ size: 64, seed: 32, stages: { base64: { steps: 3, guidance: 3 } } })));
+    const lowMeta = (await readPngMetadata(low.png)).imagen!;
+    const mid = img(await cascade.generate(req({ size: 256, seed: 33, init: { image: low.rgb, width: 64, height: 64, fromStage: 'sr256', parent: lowMeta } })));
+    const midMeta = (await readPngMetadata(mid.png)).imagen!;
+    const top = img(await cascade.generate(req({ size: 1024, seed: 34, init: { image: mid.rgb, width: 256, height: 256, fromStage: 'sr1024', parent: midMeta } })));
+    const topMeta = (await readPngMetadata(top.png)).imagen!;
+    expect(topMeta.format).toBe('imagen-ts/2');
+    expect(topMeta.lineage?.map((e) => [e.request.size, e.image.seed, e.image.pixels?.sha256, e.stages.map((s) => s.name).join()])).toEqual([
+      [64, 32, low.sha256, 'base64'],
+      [256, 33, mid.sha256, 'sr256'],
+    ]);
+    expect(topMeta.lineage?.[0]?.stages[0]).toMatchObject({ steps: 3, guidance: 3 });
+    expect(topMeta.source?.pixels.sha256).toBe(mid.sha256);
+    expect(topMeta.image.pixels?.sha256).toBe(top.sha256);
+    expect(new TextEncoder().encode(JSON.stringify(topMeta)).length).toBeLessThan(maxImagenChunkBytes / 16);
   });
 
   it('draws the provenance mark only inside its box', async () => {

@@ -76,6 +76,7 @@ function stageInputs(alive: GroupItem[], s: number, current: Map<GroupItem, Floa
       onProgress: item.options.onProgress,
       previewEvery: item.options.previewEvery ?? 0,
       firstImage: images.length,
+      imageCount: item.plan.seeds.length,
       get failed() {
         return item.failed;
       },

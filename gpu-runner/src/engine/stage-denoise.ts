@@ -14,7 +14,9 @@ import type { ProgressEvent } from './types.ts';
 /** Thrown when every owner of the batch has gone (aborted or failed): nothing left to compute. */
 export class BatchAbandoned extends Error {}
 
+/** preview side of the base stage; an SR stage's previews are larger, else they would show only its input */
 const PREVIEW_MAX = 64;
+const PREVIEW_MAX_SR = 128;
 
 /** Fails owners whose signal fired; throws BatchAbandoned once no owner is left. */
 function checkAborts(owners: readonly StageOwner[], stage: string, done: number): void {
@@ -99,17 +101,22 @@ function stepImages(p: PreparedStage, k: number, outputs: Float32Array[], x0Para
   return noiseMs;
 }
 
-/** One progress event per owner after step k (0-based), with a preview of its first image every previewEvery steps. */
+/** One progress event per owner after step k (0-based), with a preview of each of its images every previewEvery steps. */
 function reportProgress(p: PreparedStage, k: number, previewPlanes: Float32Array, previewSize: number): void {
   const { run, stage, R } = p;
   for (const owner of run.owners) {
     if (owner.failed || !owner.onProgress) continue;
     const event: ProgressEvent = { stage: stage.name, stageIndex: run.plan.index, step: k + 1, totalSteps: p.timesteps.length };
     if (owner.previewEvery > 0 && (k + 1) % owner.previewEvery === 0) {
-      downsamplePlanes(previewPlanes, p.predV[owner.firstImage] as Float32Array, 3, R, previewSize);
-      const rgb = new Uint8Array(3 * previewSize * previewSize);
-      planarToRgb8(rgb, previewPlanes, 0, previewSize, previewSize);
-      event.preview = { width: previewSize, height: previewSize, rgb };
+      const previews = [];
+      for (let i = owner.firstImage; i < owner.firstImage + owner.imageCount; i++) {
+        downsamplePlanes(previewPlanes, p.predV[i] as Float32Array, 3, R, previewSize);
+        const rgb = new Uint8Array(3 * previewSize * previewSize);
+        planarToRgb8(rgb, previewPlanes, 0, previewSize, previewSize);
+        previews.push({ width: previewSize, height: previewSize, rgb });
+      }
+      event.preview = previews[0];
+      event.previews = previews;
     }
     try {
       owner.onProgress(event);
@@ -126,7 +133,7 @@ function reportProgress(p: PreparedStage, k: number, previewPlanes: Float32Array
 export async function denoiseLoop(p: PreparedStage): Promise<Float32Array[]> {
   const { run, stage, R } = p;
   const total = p.timesteps.length;
-  const previewSize = Math.min(R, PREVIEW_MAX);
+  const previewSize = Math.min(R, run.plan.index === 0 ? PREVIEW_MAX : PREVIEW_MAX_SR);
   const previewPlanes = new Float32Array(3 * previewSize * previewSize);
   const x0Params: GuidedX0Params = { prediction: p.prediction, alpha: 1, sigma: 0, guidance: 1, clipUnit: stage.thresholding.type === 'static' };
   for (let k = 0; k < total; k++) {

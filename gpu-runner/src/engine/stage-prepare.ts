@@ -32,6 +32,8 @@ export interface StageOwner {
   previewEvery: number;
   /** index of the owner's first image in `images` */
   firstImage: number;
+  /** how many images from firstImage on are the owner's */
+  imageCount: number;
   /** set once the owner has been rejected; its images still ride along until the stage ends */
   failed: boolean;
   fail(error: unknown): void;

@@ -1,6 +1,6 @@
 // The engine's public contract: what a caller (CLI, runner service, bench, eval)
 // asks for, and what it gets back. Implemented by createCascade() in ./cascade.ts.
-import type { RuntimeFingerprint, StageParams, TextEmbeddings } from '@imagen-ts/protocol';
+import type { ImagenPngInfo, RuntimeFingerprint, StageParams, TextEmbeddings } from '@imagen-ts/protocol';
 
 // What crosses the wire (embeddings, per-stage settings, the runtime fingerprint in
 // PNGs and job views) is the protocol's; the engine takes those types as they are.
@@ -25,7 +25,15 @@ export interface GenerateRequest {
   /** visible provenance mark at the bottom right of images ≥ 256 px (default true) */
   mark?: boolean;
   /** upscale instead of generate: start from this RGB image at the input stage's resolution */
-  init?: { image: Uint8Array; width: number; height: number; /** the first stage to run (an SR stage) */ fromStage: string };
+  init?: {
+    image: Uint8Array;
+    width: number;
+    height: number;
+    /** the first stage to run (an SR stage) */
+    fromStage: string;
+    /** the init image's own `imagen-ts` metadata, when it had any: the output's PNG records it as its lineage */
+    parent?: ImagenPngInfo;
+  };
 }
 
 export interface ProgressEvent {
@@ -33,8 +41,10 @@ export interface ProgressEvent {
   stageIndex: number;
   step: number; // 1-based
   totalSteps: number;
-  /** optional low-res RGB preview of the current predX0 of image 0 */
+  /** optional low-res RGB preview of the current predX0 of image 0 (= previews[0]) */
   preview?: { width: number; height: number; rgb: Uint8Array };
+  /** the same for every image of the request, in order (64 px on the base stage, up to 128 px on SR stages) */
+  previews?: { width: number; height: number; rgb: Uint8Array }[];
 }
 
 export interface GeneratedImage {
@@ -45,7 +55,7 @@ export interface GeneratedImage {
   rgb: Uint8Array;
   /** PNG with the `parameters` (AUTOMATIC1111) and `imagen-ts` tEXt chunks */
   png: Uint8Array;
-  /** sha256 (hex) of `rgb`, the pixels with the mark: stable when only the PNG metadata changes */
+  /** pixel hash (hex, PIXEL_HASH_ALGORITHM) of `rgb`, the pixels with the mark: stable when only the PNG metadata changes */
   sha256: string;
 }
 

@@ -57,6 +57,8 @@ describe('planRequest', () => {
     ['unknown stage', { stages: { sr512: {} } }, 'stages.sr512', /allowed: base64, sr256, sr1024/],
     ['unknown stage field', { stages: { sr256: { step: 3 } } }, 'stages.sr256.step', /unknown/],
     ['prompt', { prompt: 42 }, 'prompt', /string/],
+    ['prompt (too long for the PNG metadata)', { prompt: 'x'.repeat(4001) }, 'prompt', /at most 4000 characters/],
+    ['negativePrompt (too long)', { negativePrompt: 'x'.repeat(4001) }, 'negativePrompt', /at most 4000 characters/],
     ['init.fromStage', { size: 256, init: { image: new Uint8Array(3), width: 1, height: 1, fromStage: 'base64' } }, 'init.fromStage', /sr256, sr1024/],
     ['init size', { size: 256, init: { image: new Uint8Array(32 * 32 * 3), width: 32, height: 32, fromStage: 'sr256' } }, 'init', /upsamples 64×64 .*got 32×32/],
     ['init bytes', { size: 256, init: { image: new Uint8Array(5), width: 64, height: 64, fromStage: 'sr256' } }, 'init.image', /12288 RGB8 bytes; got 5/],

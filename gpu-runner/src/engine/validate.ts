@@ -56,8 +56,9 @@ function requestSchema(manifest: Manifest) {
   const stageShape: Record<string, z.ZodOptional<ReturnType<typeof stageParamsSchema>>> = {};
   manifest.stages.forEach((s, i) => (stageShape[s.name] = stageParamsSchema(s, i > 0).optional()));
   return z.object({
-    prompt: z.string('must be a string'),
-    negativePrompt: z.string('must be a string').optional(),
+    // the PNG's imagen-ts chunk records the prompts; the protocol bounds them, and so the chunk
+    prompt: z.string('must be a string').max(LIMITS.promptChars, `must be at most ${LIMITS.promptChars} characters`),
+    negativePrompt: z.string('must be a string').max(LIMITS.promptChars, `must be at most ${LIMITS.promptChars} characters`).optional(),
     seed: intIn(LIMITS.seed[0], LIMITS.seed[1]),
     n: intIn(LIMITS.n[0], LIMITS.n[1]),
     size: z.number().refine((v) => sizes.includes(v), `must be one of ${sizes.join(', ')} (the manifest's stage resolutions)`),

@@ -108,8 +108,11 @@ describe('jobs', () => {
   it('serves images with an ETag and answers If-None-Match with 304', async () => {
     const { service, call } = createFakeService();
     await call('POST', '/v1/jobs', job('img', { n: 2 }));
-    const done = (await waitForJob(call, 'img')) as { images: { sha256: string; url: string }[] };
+    const done = (await waitForJob(call, 'img')) as { images: { sha256: string; pixelSha256: string; url: string }[] };
     expect(done.images).toHaveLength(2);
+    // beside the file hash, the engine's pixel hash of the same image
+    expect(done.images.map((i) => i.pixelSha256)).toEqual(done.images.map(() => expect.stringMatching(/^[0-9a-f]{64}$/) as unknown));
+    expect(done.images[0]?.pixelSha256).not.toBe(done.images[0]?.sha256);
     const res = await call('GET', '/v1/jobs/img/images/1');
     expect(res.status).toBe(200);
     expect(res.headers.get('content-type')).toBe('image/png');

@@ -17,7 +17,7 @@ import type { RunnerConfig } from '../config.ts';
 import { createCallbackDispatcher, type CallbackDispatcher } from './callbacks.ts';
 import type { ServiceEngine } from './engine-port.ts';
 import { ApiError, errorResponse, fromZodError } from './errors.ts';
-import { resolveJob } from './job-request.ts';
+import { initParent, resolveJob } from './job-request.ts';
 import { createJobStore, isTerminal, jobView, type Job, type JobStore } from './job-store.ts';
 import { jobEventStream } from './job-events.ts';
 import { errorMessage, type Logger } from './log.ts';
@@ -171,11 +171,13 @@ function registerJobRoutes(app: App, st: ServiceState, store: JobStore, config: 
     return job;
   }
 
-  app.post('/v1/jobs', (c) => {
+  app.post('/v1/jobs', async (c) => {
     const { engine: e, runner: r } = requireRunner(st, true);
     const parsed = RunnerJobRequest.safeParse(parseJson(c.get('body')));
     if (!parsed.success) throw fromZodError(parsed.error);
     const spec = resolveJob(parsed.data, { manifest: e.manifest, callbackAllowList: config.callbackAllowList });
+    const parent = await initParent(spec, parsed.data);
+    if (parent && spec.request.init) spec.request.init.parent = parent;
     const { job, created } = r.submit(parsed.data.id, c.get('keyId'), spec);
     c.header('location', `/v1/jobs/${encodeURIComponent(job.id)}`);
     return c.json({ job: jobView(job) }, created ? 202 : 200);

@@ -42,6 +42,7 @@ export function createCallbackDispatcher(opts: CallbackOptions): CallbackDispatc
     if (secret === undefined) return false; // the key was rotated out while the job ran
     const data = { ...event.data };
     delete data.preview;
+    delete data.previews;
     const payload: Record<string, unknown> = { jobId: job.id, event: { id: event.id, type: event.type, data } };
     if (isTerminalStatus(event.type)) payload.job = jobView(job);
     const body = JSON.stringify(payload);

@@ -1,7 +1,7 @@
 // POST /v1/jobs bodies, once the protocol's RunnerJobRequest has parsed them: the checks that need the
 // loaded model (sizes, stage names, embeddings' encoder, init image size).
 import { createHash } from 'node:crypto';
-import { ApiError, base64ToBytes, decodeEmbeddings, EmbeddingCodecError, type RunnerJobRequest } from '@imagen-ts/protocol';
+import { ApiError, base64ToBytes, decodeEmbeddings, EmbeddingCodecError, readPngMetadata, type ImagenPngInfo, type RunnerJobRequest } from '@imagen-ts/protocol';
 import type { GenerateRequest, TextEmbeddings } from '../engine/types.ts';
 import { RequestError } from '../engine/errors.ts';
 import { planRequest } from '../engine/validate.ts';
@@ -20,6 +20,20 @@ export interface JobSpec {
 export interface ResolveContext {
   manifest: Manifest;
   callbackAllowList: string[];
+}
+
+/**
+ * The `imagen-ts` metadata of an upscale's init PNG, which the output records as its lineage.
+ * A PNG without it, or with a chunk that does not parse, gives none: the output then records
+ * only the pixels it received (what they claim to be is not this runner's to vouch for).
+ */
+export async function initParent(spec: JobSpec, body: RunnerJobRequest): Promise<ImagenPngInfo | undefined> {
+  if (!spec.request.init || !body.init) return undefined;
+  try {
+    return (await readPngMetadata(base64ToBytes(body.init.image))).imagen;
+  } catch {
+    return undefined;
+  }
 }
 
 /** JSON with sorted keys, so key order and whitespace do not change a job's identity */

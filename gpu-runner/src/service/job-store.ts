@@ -23,6 +23,8 @@ export interface StoredImage {
   png: Uint8Array;
   /** sha256 of the PNG bytes (the ETag) */
   sha256: string;
+  /** the pixel hash (PIXEL_HASH_ALGORITHM), as the engine computed it */
+  pixelSha256: string;
 }
 
 export type JobFailure = RunnerFailure;
@@ -73,8 +75,9 @@ export function isTerminal(job: Job): boolean {
   return isTerminalStatus(job.status);
 }
 
-export function imageFrom(index: number, img: { seed: number; width: number; height: number; png: Uint8Array }): StoredImage {
-  return { index, seed: img.seed, width: img.width, height: img.height, png: img.png, sha256: createHash('sha256').update(img.png).digest('hex') };
+export function imageFrom(index: number, img: { seed: number; width: number; height: number; png: Uint8Array; sha256: string }): StoredImage {
+  const sha256 = createHash('sha256').update(img.png).digest('hex');
+  return { index, seed: img.seed, width: img.width, height: img.height, png: img.png, sha256, pixelSha256: img.sha256 };
 }
 
 export function createJobStore(opts: { retain: number }): JobStore {
@@ -174,6 +177,7 @@ export function jobView(job: Job): Record<string, unknown> {
       width: img.width,
       height: img.height,
       sha256: img.sha256,
+      pixelSha256: img.pixelSha256,
       url: `/v1/jobs/${encodeURIComponent(job.id)}/images/${img.index}`,
     })),
   };

@@ -17,13 +17,19 @@ export interface BatchContext {
   previewEvery: number;
 }
 
-function stepPreview(e: ProgressEvent): string | undefined {
-  if (!e.preview) return undefined;
+function previewPng(p: NonNullable<ProgressEvent['preview']>): string | undefined {
   try {
-    return bytesToBase64(encodePng({ width: e.preview.width, height: e.preview.height, rgb: e.preview.rgb }));
+    return bytesToBase64(encodePng({ width: p.width, height: p.height, rgb: p.rgb }));
   } catch {
     return undefined;
   }
+}
+
+/** The event's previews as base64 PNGs: image 0's as `preview` (what older clients read), every image's as `previews`. */
+function stepPreviews(e: ProgressEvent): Pick<RunnerProgressEvent, 'preview' | 'previews'> {
+  const previews = (e.previews ?? (e.preview ? [e.preview] : [])).map(previewPng);
+  if (previews.length === 0 || previews.some((p) => p === undefined)) return {};
+  return { preview: previews[0], previews: previews as string[] };
 }
 
 function start(ctx: BatchContext, jobs: Job[], id: number): void {
@@ -42,6 +48,9 @@ function start(ctx: BatchContext, jobs: Job[], id: number): void {
 
 function items(ctx: BatchContext, jobs: Job[]): BatchItem[] {
   let lastStepAt = 0;
+  // a job's log keeps every image's previews on its latest preview event only (n = 8 would otherwise hold 8 PNGs per
+  // kept event); an SSE client more than previewEvery steps behind may then get an older event with image 0's alone
+  const lastPreviews = new Map<Job, RunnerProgressEvent>();
   return jobs.map((job, k) => ({
     request: job.spec.request,
     options: {
@@ -57,9 +66,13 @@ function items(ctx: BatchContext, jobs: Job[]): BatchItem[] {
         }
         job.progress = { stage: e.stage, step: e.step, total: e.totalSteps };
         const data: RunnerProgressEvent = { stage: e.stage, stageIndex: e.stageIndex, step: e.step, total: e.totalSteps };
-        const preview = stepPreview(e);
-        if (preview) data.preview = preview;
+        Object.assign(data, stepPreviews(e));
         ctx.store.emit(job, 'progress', data);
+        if (data.previews) {
+          const before = lastPreviews.get(job);
+          if (before) delete before.previews;
+          lastPreviews.set(job, data);
+        }
       },
     },
   }));

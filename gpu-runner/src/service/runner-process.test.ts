@@ -142,6 +142,8 @@ describe('real runner (fixture model)', () => {
     expect(previews.map((e) => e.data.step)).toEqual([5, 10]);
     const png = Buffer.from(previews[0]?.data.preview as string, 'base64');
     expect(png.subarray(1, 4).toString()).toBe('PNG');
+    // and every image's preview (here the one image's) on the latest one
+    expect(previews.at(-1)?.data.previews).toEqual([previews.at(-1)?.data.preview]);
     const ids = events.map((e) => e.id);
     expect(ids).toEqual(ids.map((_, i) => i + 1));
     const resumed = await readSse(await A.call('GET', '/v1/jobs/sse/events', undefined, { 'last-event-id': '7' }));

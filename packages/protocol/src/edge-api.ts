@@ -5,6 +5,7 @@ import { z } from 'zod';
 import { ErrorBody } from './errors.ts';
 import { measureJsonShape, notebookContentLimits } from './json-shape.ts';
 import { ImageCount, LIMITS, Prompt, publicSizes, Seed, StageName, StageParams } from './limits.ts';
+import { PIXEL_HASH_ALGORITHM } from './pixel-hash.ts';
 import { JobStatus, Progress, RunnerTokenizeRequest, RunnerTokenizeResult } from './runner-api.ts';
 import { webhookPayloadTypes, webhookRequestFields, WebhookStatus } from './webhooks.ts';
 
@@ -56,6 +57,10 @@ export { jobStatuses, JobStatus, terminalStatuses, isTerminalStatus, Progress } 
 
 export const JobImage = z.object({
   id: z.string().meta({ description: 'sha256 of the PNG bytes' }),
+  pixelSha256: z
+    .string()
+    .optional()
+    .meta({ description: `hash of the decoded pixels (${PIXEL_HASH_ALGORITHM}: sha256 of width, height as big-endian uint32, then the RGB8 bytes): the same for the same picture whatever the PNG's metadata` }),
   index: z.number().int(),
   seed: z.number().int(),
   width: z.number().int(),
@@ -145,8 +150,8 @@ export type WebhookPayload = z.infer<typeof WebhookPayload>;
  */
 export const jobEventTypes = ['state', 'progress'] as const;
 export type JobEventType = (typeof jobEventTypes)[number];
-/** a `progress` event's data; the preview is a data: URL of the current predicted image */
-export const JobProgressEvent = Progress.extend({ preview: z.string().optional() }).meta({ id: 'JobProgressEvent' });
+/** a `progress` event's data; the preview is a data: URL of the current predicted image 0, `previews` of every image */
+export const JobProgressEvent = Progress.extend({ preview: z.string().optional(), previews: z.array(z.string()).max(LIMITS.n[1]).optional() }).meta({ id: 'JobProgressEvent' });
 export type JobProgressEvent = z.infer<typeof JobProgressEvent>;
 
 export const JobId = z.string().regex(/^job_[a-z0-9]{26}$/, 'a job id such as job_…');

@@ -10,4 +10,5 @@ export * from './signing.ts';
 export * from './webhooks.ts';
 export * from './infotext.ts';
 export * from './png-text.ts';
+export * from './pixel-hash.ts';
 export * from './png-metadata.ts';

@@ -28,8 +28,11 @@ export const Progress = z.object({
 });
 export type Progress = z.infer<typeof Progress>;
 
-/** a runner `progress` event's data: the preview is a base64 PNG of the current predicted image */
-export const RunnerProgressEvent = Progress.extend({ preview: z.string().optional() });
+/**
+ * a runner `progress` event's data: `preview` is a base64 PNG of the current predicted image 0, `previews` the
+ * same for every image of the job, in order (an older runner sends only `preview`)
+ */
+export const RunnerProgressEvent = Progress.extend({ preview: z.string().optional(), previews: z.array(z.string()).max(LIMITS.n[1]).optional() });
 export type RunnerProgressEvent = z.infer<typeof RunnerProgressEvent>;
 
 export const RunnerJobId = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/, '1-128 characters of [A-Za-z0-9._:-], starting with a letter or digit');
@@ -87,6 +90,8 @@ export const RunnerImage = z.object({
   height: z.number().int().min(1),
   /** sha256 of the PNG bytes (its ETag) */
   sha256: z.string().regex(/^[0-9a-f]{64}$/),
+  /** the decoded pixels' hash (PIXEL_HASH_ALGORITHM): equal for the same picture whatever the metadata; an older runner sends none */
+  pixelSha256: z.string().regex(/^[0-9a-f]{64}$/).optional(),
   url: z.string().optional(),
 });
 export type RunnerImage = z.infer<typeof RunnerImage>;

@@ -15,6 +15,7 @@ import {
   fromZodError,
   insertAfterIhdr,
   isTerminalStatus,
+  pixelHashHeader,
   RunnerJobRequest,
   RunnerModel,
   RunnerTokenizeRequest,
@@ -58,7 +59,7 @@ interface FakeJob {
   id: string;
   body: RunnerJobRequest;
   status: JobStatus;
-  images: { index: number; seed: number; width: number; height: number; sha256: string; png: Uint8Array }[];
+  images: { index: number; seed: number; width: number; height: number; sha256: string; pixelSha256: string; png: Uint8Array }[];
   canceled: boolean;
   started: boolean;
   log: LoggedEvent[];
@@ -122,7 +123,8 @@ function renderImage(body: RunnerJobRequest, index: number): FakeJob['images'][n
   const rgb = new Uint8Array(size * size * 3);
   for (let i = 0; i < rgb.length; i++) rgb[i] = ((key[i % 32] ?? 0) + i * 7) & 255;
   const png = encodePng({ width: size, height: size, rgb, text: { parameters: `${String(body.prompt)}\nSteps: 4, Sampler: DPM++ 2M, CFG scale: 4, Seed: ${seed}, Size: ${size}x${size}, Model: ${fakeModel.id}` } });
-  return { index, seed, width: size, height: size, sha256: createHash('sha256').update(png).digest('hex'), png };
+  const pixelSha256 = createHash('sha256').update(pixelHashHeader(size, size)).update(rgb).digest('hex');
+  return { index, seed, width: size, height: size, sha256: createHash('sha256').update(png).digest('hex'), pixelSha256, png };
 }
 
 function view(job: FakeJob): { job: RunnerJob } {
@@ -162,7 +164,8 @@ async function drive(s: RunnerState, job: FakeJob): Promise<void> {
     }
     await sleep(mode === 'slow' ? 150 : 5);
     // a preview on step 2, as the runner sends one every RUNNER_PREVIEW_EVERY steps
-    const preview = step === 2 ? { preview: bytesToBase64(encodePng({ width: 2, height: 2, rgb: new Uint8Array(12).fill(step) })) } : {};
+    const png = step === 2 ? bytesToBase64(encodePng({ width: 2, height: 2, rgb: new Uint8Array(12).fill(step) })) : undefined;
+    const preview = png ? { preview: png, previews: [png, png] } : {};
     emit('progress', { stage: 'base64', stageIndex: 0, step, total: steps, ...preview });
     if (mode === 'die-mid-job' && step === 2) {
       // the process is gone: every open stream breaks, and the job with it

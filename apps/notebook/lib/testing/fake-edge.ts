@@ -3,8 +3,8 @@
 // of the request (so re-runs reproduce) and are named by their sha256, `state`
 // and `progress` SSE events, notebooks with ETags and If-Match, and the error
 // body the real edge sends.
-import { fromZodError, TokenizeInput } from '@imagen-ts/protocol';
-import type { Job, ModelInfo, TokenizeResult } from '../api-types.ts';
+import { frameChunk, fromZodError, insertAfterIhdr, PNG_SIGNATURE, textChunk, TokenizeInput } from '@imagen-ts/protocol';
+import type { InspectResult, Job, ModelInfo, TokenizeResult } from '../api-types.ts';
 import { hashValue } from '../hash.ts';
 
 export interface FakeEdgeOptions {
@@ -12,6 +12,10 @@ export interface FakeEdgeOptions {
   autoComplete?: boolean;
   /** make every image's sha depend on this too: simulates a non-reproducible engine */
   salt?: string;
+  /** goes into each PNG's metadata only: same pixels (pixel hash), another file (sha256), as after an engine upgrade */
+  metadataSalt?: string;
+  /** what POST /v1/images/inspect answers (default: a 64 px imagen-ts image) */
+  inspect?: InspectResult;
   /** what GET /v1/models lists; without it the edge answers 503 (no runner ready), as the real one does */
   models?: ModelInfo[];
 }
@@ -20,10 +24,17 @@ interface FakeJob extends Job {
   request: Record<string, unknown>;
 }
 
+/** A 1×1 PNG frame carrying `text` (no decodable pixels: the notebook reads only its metadata). */
+function pngWithText(text: Record<string, string>): Uint8Array {
+  const ihdr = Uint8Array.of(0, 0, 0, 1, 0, 0, 0, 1, 8, 2, 0, 0, 0);
+  const bare = new Uint8Array([...PNG_SIGNATURE, ...frameChunk('IHDR', ihdr), ...frameChunk('IEND', new Uint8Array(0))]);
+  return insertAfterIhdr(bare, Object.entries(text).map(([k, v]) => textChunk(k, v)));
+}
+
 export function createFakeEdge(options: FakeEdgeOptions = {}) {
   const jobs = new Map<string, FakeJob>();
   const notebooks = new Map<string, { id: string; title: string; content: unknown; version: number; createdAt: string; updatedAt: string }>();
-  const images = new Map<string, { width: number; height: number }>();
+  const images = new Map<string, { width: number; height: number; metadata: string }>();
   const calls: string[] = [];
   let nextId = 1;
   const auto = options.autoComplete ?? true;
@@ -41,9 +52,11 @@ export function createFakeEdge(options: FakeEdgeOptions = {}) {
     const r = job.request;
     const size = job.size;
     job.images = Array.from({ length: job.n }, (_, i) => {
-      const id = hashValue({ r: JSON.stringify(r), i, salt: options.salt ?? '' });
-      images.set(id, { width: size, height: size });
-      return { id, index: i, seed: (job.seed + i) >>> 0, width: size, height: size, url: `http://edge.test/v1/images/${id}` };
+      const pixelSha256 = hashValue({ r: JSON.stringify(r), i, salt: options.salt ?? '' });
+      const metadata = JSON.stringify({ request: r, engine: options.metadataSalt ?? 'fake' });
+      const id = options.metadataSalt === undefined ? pixelSha256 : hashValue({ pixelSha256, metadata });
+      images.set(id, { width: size, height: size, metadata });
+      return { id, pixelSha256, index: i, seed: (job.seed + i) >>> 0, width: size, height: size, url: `http://edge.test/v1/images/${id}` };
     });
     job.status = 'succeeded';
   }
@@ -65,7 +78,9 @@ export function createFakeEdge(options: FakeEdgeOptions = {}) {
     const ev = (type: string, data: unknown) => out.push(`id: ${++seq}\nevent: ${type}\ndata: ${JSON.stringify(data)}\n\n`);
     ev('state', { ...view(job), status: 'queued', images: [] });
     ev('state', { ...view(job), status: 'running', images: [] });
-    ev('progress', { stage: 'base64', stageIndex: 0, step: 1, total: 2, preview: 'data:image/png;base64,AAAA' });
+    // one preview per image, each its own (the real edge's are PNGs of each image's current x0)
+    const previews = Array.from({ length: job.n }, (_, i) => `data:image/png;base64,AAA${'ABCDEFGH'[i] ?? 'Z'}`);
+    ev('progress', { stage: 'base64', stageIndex: 0, step: 1, total: 2, preview: previews[0], previews });
     if (job.status !== 'queued' && job.status !== 'running') ev('state', view(job));
     return new Response(out.join(''), { headers: { 'Content-Type': 'text/event-stream' } });
   }
@@ -78,7 +93,8 @@ export function createFakeEdge(options: FakeEdgeOptions = {}) {
     calls.push(`${method} ${path}`);
     let m: RegExpExecArray | null;
     if (method === 'GET' && (m = /^\/v1\/images\/([0-9a-f]{64})$/.exec(path))) {
-      return images.has(m[1]!) ? new Response(new Uint8Array([137, 80, 78, 71]), { headers: { 'Content-Type': 'image/png' } }) : error(404, 'not_found', 'image not found');
+      const img = images.get(m[1]!);
+      return img ? new Response(pngWithText({ 'imagen-ts': img.metadata }) as Uint8Array<ArrayBuffer>, { headers: { 'Content-Type': 'image/png' } }) : error(404, 'not_found', 'image not found');
     }
     if (headers.get('Authorization') !== 'Bearer test-key') return error(401, 'unauthorized', 'unknown or revoked API key');
     if (method === 'POST' && path === '/v1/tokenize') {
@@ -100,7 +116,7 @@ export function createFakeEdge(options: FakeEdgeOptions = {}) {
       return json(view(createJob('generation', body, Number(body.n ?? 1), Number(body.size ?? 64), null)), 202);
     }
     if (method === 'POST' && path === '/v1/images/inspect') {
-      return json({ source: 'imagen-ts', text: {}, parameters: null, imagen: {}, request: { prompt: 'a fox from a PNG', seed: 4242, n: 1, size: 64, steps: 12, sampler: 'ddim', guidance: 5 } });
+      return json(options.inspect ?? { source: 'imagen-ts', text: {}, parameters: null, imagen: {}, request: { prompt: 'a fox from a PNG', seed: 4242, n: 1, size: 64, steps: 12, sampler: 'ddim', guidance: 5 } });
     }
     if (method === 'POST' && (m = /^\/v1\/images\/([^/]+)\/upscale$/.exec(path))) {
       const parent = images.get(m[1]!);

@@ -8,6 +8,7 @@ import type { GenerateRequest, GenerateResult, RuntimeFingerprint, TextEmbedding
 import { planRequest } from '../../engine/validate.ts';
 import { Manifest } from '../../manifest/schema.ts';
 import { encodePng } from '../../png/index.ts';
+import { pixelHashOf } from '../../png/image-file.ts';
 import type { BatchItem, BatchOutcome, ServiceEngine } from '../engine-port.ts';
 
 export const fixtureManifest: Manifest = Manifest.parse(JSON.parse(readFileSync(new URL('../../../../models/fixtures/tiny/manifest.json', import.meta.url), 'utf8')));
@@ -91,7 +92,7 @@ function fakeResult(item: BatchItem, seeds: number[]): GenerateResult {
   const images = seeds.map((seed) => {
     const rgb = new Uint8Array(size * size * 3);
     for (let i = 0; i < rgb.length; i++) rgb[i] = (seed * 31 + i * 7) & 0xff;
-    return { seed, width: size, height: size, rgb, png: encodePng({ width: size, height: size, rgb }), sha256: '' };
+    return { seed, width: size, height: size, rgb, png: encodePng({ width: size, height: size, rgb }), sha256: pixelHashOf(rgb, size, size).sha256 };
   });
   return {
     images,

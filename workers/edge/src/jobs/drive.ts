@@ -37,7 +37,8 @@ export interface DriverHost {
   load(): JobRecord | undefined;
   save(patch: Partial<JobRecord>): JobRecord;
   transition(to: JobStatus, patch?: Partial<JobRecord>): Promise<boolean>;
-  progress(p: NonNullable<Job['progress']>, preview: string | undefined): void;
+  /** previews: base64 PNGs of every image (a newer runner's), beside image 0's `preview` */
+  progress(p: NonNullable<Job['progress']>, preview: string | undefined, previews?: string[]): void;
   retrying(data: Record<string, unknown>): void;
   setAlarm(at: number): Promise<void>;
   setFollowAbort(ac: AbortController | undefined): void;
@@ -306,7 +307,7 @@ async function follow(host: DriverHost, pool: RunnerPool, spec: RunnerSpec, atte
         if (e.event !== 'progress' && Number.isSafeInteger(eventId) && eventId > 0) host.save({ runnerEventId: eventId });
         if (e.event === 'progress') {
           const p = RunnerProgressEvent.safeParse(JSON.parse(e.data));
-          if (p.success) host.progress({ stage: p.data.stage, stageIndex: p.data.stageIndex, step: p.data.step, total: p.data.total }, p.data.preview);
+          if (p.success) host.progress({ stage: p.data.stage, stageIndex: p.data.stageIndex, step: p.data.step, total: p.data.total }, p.data.preview, p.data.previews);
         } else if (e.event === 'succeeded') {
           // the event lists the images (with their sha256): no second request for the job view
           const done = RunnerSucceededEvent.safeParse(JSON.parse(e.data));
@@ -363,7 +364,9 @@ async function collect(env: Env, pool: RunnerPool, spec: RunnerSpec, attempt: At
         parentImageId: r.input.parent?.imageId ?? null,
         params,
       });
-      return { id, index: img.index, seed: img.seed, width: img.width, height: img.height, url: `/v1/images/${id}` };
+      // the pixel hash is the runner's (an older runner sends none): passed through beside the file hash
+      const pixels = img.pixelSha256 === undefined ? {} : { pixelSha256: img.pixelSha256 };
+      return { id, ...pixels, index: img.index, seed: img.seed, width: img.width, height: img.height, url: `/v1/images/${id}` };
     }),
   );
 }

@@ -106,6 +106,7 @@ describe('jobs on the runner pool', () => {
     expect(events.filter((e) => e.event === 'progress').length).toBe(4);
     // previews go to live listeners as data URLs; the stored log keeps none
     expect(String(events.find((e) => e.data.step === 2)?.data.preview)).toMatch(/^data:image\/png;base64,iVBOR/);
+    expect(events.find((e) => e.data.step === 2)?.data.previews).toEqual([0, 1].map(() => expect.stringMatching(/^data:image\/png;base64,iVBOR/) as unknown));
 
     const cut = events[2]?.id ?? 0;
     const rest = parseSse(await (await call(`/v1/jobs/${job.id}/events`, { key, headers: { 'Last-Event-ID': String(cut) } })).text());

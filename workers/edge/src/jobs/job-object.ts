@@ -87,7 +87,7 @@ export class JobObject extends DurableObject<Env> {
     load: () => this.#load(),
     save: (patch) => this.#save(patch),
     transition: (to, patch) => this.#transition(to, patch),
-    progress: (p, preview) => this.#progress(p, preview),
+    progress: (p, preview, previews) => this.#progress(p, preview, previews),
     retrying: (data) => this.#broadcast(this.#append('retry', data)),
     setAlarm: (at) => this.#alarms.set('driver', at),
     setFollowAbort: (ac) => {
@@ -194,12 +194,13 @@ export class JobObject extends DurableObject<Env> {
    * subscribers under the last stored event's id, so Last-Event-ID resumes exactly
    * after the stored states. An evicted object just shows the next progress event.
    */
-  #progress(p: NonNullable<Job['progress']>, preview: string | undefined): void {
+  #progress(p: NonNullable<Job['progress']>, preview: string | undefined, previews?: string[]): void {
     const r = this.#load();
     if (!r || isTerminal(r.status)) return;
     this.#record = { ...r, progress: p, updatedAt: Date.now() };
     const seq = this.ctx.storage.sql.exec<{ seq: number }>('SELECT COALESCE(MAX(seq), 0) AS seq FROM events').one().seq;
-    this.#broadcast({ seq, type: 'progress', data: p }, preview ? { preview: `data:image/png;base64,${preview}` } : {});
+    const url = (png: string) => `data:image/png;base64,${png}`;
+    this.#broadcast({ seq, type: 'progress', data: p }, { ...(preview ? { preview: url(preview) } : {}), ...(previews ? { previews: previews.map(url) } : {}) });
   }
 
   // ---- RPC from the worker ------------------------------------------------

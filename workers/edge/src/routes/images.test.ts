@@ -8,7 +8,7 @@ interface JobBody {
   kind: string;
   size: number;
   parentImageId: string | null;
-  images: { id: string; url: string; width: number; seed: number }[];
+  images: { id: string; pixelSha256?: string; url: string; width: number; seed: number }[];
 }
 
 interface Meta {
@@ -39,6 +39,9 @@ describe('images', () => {
     const bytes = new Uint8Array(await res.arrayBuffer());
     const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', bytes));
     expect([...digest].map((b) => b.toString(16).padStart(2, '0')).join('')).toBe(img.id);
+    // the runner's pixel hash, passed through beside the file hash
+    expect(img.pixelSha256).toMatch(/^[0-9a-f]{64}$/);
+    expect(img.pixelSha256).not.toBe(img.id);
     expect((await call(img.url, { headers: { 'If-None-Match': `"${img.id}"` } })).status).toBe(304);
     expect((await call(`/v1/images/${'0'.repeat(64)}`)).status).toBe(404);
     expect(await env.IMAGES.head(`images/${img.id}.png`)).not.toBeNull();
