@@ -26,7 +26,7 @@ export default defineConfig({
           RUNNER_STALL_SECONDS: '1',
           MAX_ATTEMPTS: '3',
           // short, so test/back-pressure.test.ts sees a queue_timeout, yet longer than its burst needs; no other test keeps runners busy
-          QUEUE_TIMEOUT_SECONDS: '8',
+          QUEUE_TIMEOUT_SECONDS: '10',
           TEST_MIGRATIONS: await readD1Migrations(here('migrations')),
         },
         outboundService: fakeRunner,
