@@ -26,7 +26,7 @@ export default defineConfig({
           RUNNER_STALL_SECONDS: '1',
           MAX_ATTEMPTS: '3',
           // short, so test/back-pressure.test.ts sees a queue_timeout, yet longer than its burst needs; no other test keeps runners busy
-          QUEUE_TIMEOUT_SECONDS: '8',
+          QUEUE_TIMEOUT_SECONDS: '10',
           // production config: https: webhook targets only; retries 100 ms, 600 ms, 3.6 s … apart
           WEBHOOK_ALLOW_LOCAL_HTTP: 'false',
           WEBHOOK_FIRST_RETRY_MS: '100',
