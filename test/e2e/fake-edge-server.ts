@@ -7,24 +7,22 @@ import { createServer } from 'node:http';
 import type { ModelInfo } from '@imagen-ts/protocol';
 import { decode, encode } from 'fast-png';
 import { createFakeEdge } from '../../apps/notebook/lib/testing/fake-edge.ts';
+import { testModelInfo } from '../../apps/notebook/lib/testing/model-info.ts';
 
 const port = Number(process.argv[2] ?? 8797);
 // the embedded model's stage defaults, so the UI shows what it would with the real one
 const models: ModelInfo[] = [
-  {
+  testModelInfo({
     id: 'fake',
-    object: 'model',
-    created: 0,
-    owned_by: 'test',
-    sizes: [64, 256, 1024],
+    ownedBy: 'test',
+    encoderId: 't',
     stages: [
-      { name: 'base64', resolution: 64, defaults: { sampler: 'dpmpp-2m', steps: 20, guidance: 2 }, noiseAugmentation: null },
-      { name: 'sr256', resolution: 256, defaults: { sampler: 'dpmpp-2m', steps: 15, guidance: 2 }, noiseAugmentation: 100 },
-      { name: 'sr1024', resolution: 1024, defaults: { sampler: 'dpmpp-2m', steps: 8, guidance: 1 }, noiseAugmentation: 100 },
+      ['dpmpp-2m', 20, 2, null],
+      ['dpmpp-2m', 15, 2, 100],
+      ['dpmpp-2m', 8, 1, 100],
     ],
-    textEncoder: { id: 't', maxTokens: 48 },
     examplePrompts: ['two red circles above a blue square', 'a small green triangle'],
-  },
+  }),
 ];
 const edge = createFakeEdge({ autoComplete: false, models });
 const made = new Map<string, { request: Record<string, unknown>; seed: number }>();

@@ -7,6 +7,7 @@ import type { ModelInfo } from '../lib/api-types.ts';
 import { createNotebookDoc } from '../lib/cell-types.ts';
 import { createEdgeClient } from '../lib/edge-client.ts';
 import { createFakeEdge } from '../lib/testing/fake-edge.ts';
+import { testModelInfo } from '../lib/testing/model-info.ts';
 import { NotebookWorkspace } from './notebook-workspace.tsx';
 
 beforeAll(() => {
@@ -22,20 +23,15 @@ beforeAll(() => {
 });
 afterEach(cleanup);
 
-const model: ModelInfo = {
+const model: ModelInfo = testModelInfo({
   id: 'shapes-test',
-  object: 'model',
-  created: 0,
-  owned_by: 'imagen-ts',
-  sizes: [64, 256, 1024],
   stages: [
-    { name: 'base64', resolution: 64, defaults: { sampler: 'ddim', steps: 25, guidance: 3 }, noiseAugmentation: null },
-    { name: 'sr256', resolution: 256, defaults: { sampler: 'dpmpp-2m', steps: 12, guidance: 1.5 }, noiseAugmentation: 150 },
-    { name: 'sr1024', resolution: 1024, defaults: { sampler: 'dpmpp-2m', steps: 6, guidance: 1 }, noiseAugmentation: 100 },
+    ['ddim', 25, 3, null],
+    ['dpmpp-2m', 12, 1.5, 150],
+    ['dpmpp-2m', 6, 1, 100],
   ],
-  textEncoder: { id: 't5', maxTokens: 48 },
   examplePrompts: ['a green star on a white background'],
-};
+});
 
 async function open() {
   const edge = createFakeEdge({ models: [model] });

@@ -3,21 +3,16 @@ import type { ModelInfo } from './api-types.ts';
 import type { PromptCell, SweepCell, UpscaleCell } from './cell-types.ts';
 import { createCell } from './cell-types.ts';
 import { defaultsFromModel, differences, fallbackDefaults } from './model-defaults.ts';
+import { testModelInfo } from './testing/model-info.ts';
 
-const model: ModelInfo = {
+const model: ModelInfo = testModelInfo({
   id: 'm1',
-  object: 'model',
-  created: 0,
-  owned_by: 'imagen-ts',
-  sizes: [64, 256, 1024],
   stages: [
-    { name: 'base64', resolution: 64, defaults: { sampler: 'ddim', steps: 33, guidance: 3 }, noiseAugmentation: null },
-    { name: 'sr256', resolution: 256, defaults: { sampler: 'ddpm', steps: 12, guidance: 1.5 }, noiseAugmentation: 250 },
-    { name: 'sr1024', resolution: 1024, defaults: { sampler: 'nonsense', steps: 6, guidance: 1 }, noiseAugmentation: 50 },
+    ['ddim', 33, 3, null],
+    ['ddpm', 12, 1.5, 250],
+    ['nonsense', 6, 1, 50],
   ],
-  textEncoder: { id: 't5', maxTokens: 48 },
-  examplePrompts: [],
-};
+});
 
 describe('model defaults', () => {
   it('takes each stage from GET /v1/models, keeping a known sampler', () => {
