@@ -28,6 +28,8 @@ export interface RunnerConfig {
   /** prompts whose embeddings the engine keeps (LRU); 0 = every prompt runs the text encoder */
   embeddingCacheSize: number;
   queueLimit: number;
+  /** POST /v1/embed calls encoding or waiting at once; beyond → 429 with Retry-After */
+  embedQueueLimit: number;
   /** most images (sum of jobs' n) in one engine batch */
   maxBatch: number;
   batchWaitMs: number;
@@ -87,6 +89,7 @@ const Env = z.object({
   RUNNER_THREADS: int(1, 1024).optional(),
   RUNNER_EMBEDDING_CACHE: int(0, 100_000).default(32),
   RUNNER_QUEUE_LIMIT: int(1, 100_000).default(64),
+  RUNNER_EMBED_QUEUE_LIMIT: int(1, 100_000).default(64),
   RUNNER_MAX_BATCH: int(1, 256).default(4),
   RUNNER_BATCH_WAIT_MS: int(0, 60_000).default(25),
   RUNNER_JOB_DEADLINE_MS: int(1000, 86_400_000).default(600_000),
@@ -146,6 +149,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): RunnerConfig {
     threads: e.RUNNER_THREADS,
     embeddingCacheSize: e.RUNNER_EMBEDDING_CACHE,
     queueLimit: e.RUNNER_QUEUE_LIMIT,
+    embedQueueLimit: e.RUNNER_EMBED_QUEUE_LIMIT,
     maxBatch: e.RUNNER_MAX_BATCH,
     batchWaitMs: e.RUNNER_BATCH_WAIT_MS,
     jobDeadlineMs: e.RUNNER_JOB_DEADLINE_MS,

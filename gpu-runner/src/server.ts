@@ -43,7 +43,11 @@ logger.log('info', 'starting', describeConfig(config));
 const service = createRunnerService(config, { logger, defaultMetrics: true });
 let engine: ServiceEngine | undefined;
 
-const server = serve({ fetch: service.app.fetch, hostname: config.host, port: config.port }, (info: AddressInfo) => {
+// Idle keep-alive sockets stay open longer than a client's pool keeps them (workerd,
+// undici): with Node's 5 s default, a burst's connections closed here just as the edge
+// reused them, and the edge saw "Network connection lost" on healthy runners.
+const serverOptions = { keepAliveTimeout: 65_000, headersTimeout: 66_000 };
+const server = serve({ fetch: service.app.fetch, hostname: config.host, port: config.port, serverOptions }, (info: AddressInfo) => {
   service.setRunnerId(listenId(config.host, info.port));
   logger.log('info', 'listening', { host: info.address, port: info.port, runnerId: config.runnerId ?? listenId(config.host, info.port) });
   // Machine-readable for supervisors and tests that ask for port 0.

@@ -2,7 +2,7 @@
 // (wrangler dev, local state in a temp folder) and two real runners serving the
 // fixture model, all on 127.0.0.1 free ports, and prints one table of
 // sent / expected / got. Exits 1 when any row misses its expectation.
-//   npm run attack -- [--jobs 600] [--burst-timeout-s 480]
+//   npm run attack -- [--jobs 600] [--burst-timeout-s 480] [--only burst,restart]
 import { parseArgs } from 'node:util';
 import { fixtureAvailable, startEdge, startRunner, type EdgeProc, type RunnerProc } from '../integration/edge-harness.ts';
 import { badKeys, burst, crossRunnerReplay, deepNotebook, embedSingleFlight, inspectPayloads, restartReplay, revocation, unsignedBodies } from './checks.ts';
@@ -12,8 +12,14 @@ const { values } = parseArgs({
   options: {
     jobs: { type: 'string', default: '600' },
     'burst-timeout-s': { type: 'string', default: '480' },
+    /** for iterating on one part: a comma-separated subset of keys,revocation,inspect,notebook,embeds,replays,burst,restart */
+    only: { type: 'string' },
   },
 });
+const parts = ['keys', 'revocation', 'inspect', 'notebook', 'embeds', 'replays', 'burst', 'restart'] as const;
+const only = new Set(values.only === undefined ? parts : values.only.split(','));
+for (const p of only) if (!(parts as readonly string[]).includes(p)) throw new Error(`--only: a comma-separated subset of ${parts.join(',')}`);
+const runs = (part: (typeof parts)[number]) => only.has(part);
 const jobs = Number(values.jobs);
 const burstTimeoutS = Number(values['burst-timeout-s']);
 if (!Number.isInteger(jobs) || jobs < 1 || jobs > 5000) throw new Error('--jobs: an integer in [1, 5000]');
@@ -22,7 +28,7 @@ if (!fixtureAvailable()) throw new Error('models/fixtures/tiny is missing: the a
 
 /** unused keys the revocation check spends, one per 250 ms while the UPDATE runs (wrangler takes 5-15 s here) */
 const coldKeys = 80;
-const log = (msg: string) => process.stderr.write(`[attack] ${msg}\n`);
+const log = (msg: string) => process.stderr.write(`[attack] +${(performance.now() / 1000).toFixed(1)} s: ${msg}\n`);
 const procs: { a?: RunnerProc; b?: RunnerProc; edge?: EdgeProc } = {};
 const rows: Row[] = [];
 
@@ -42,30 +48,47 @@ async function run(): Promise<void> {
   const probe = startHealthProbe(procs.edge.url);
   const start = performance.now();
   try {
-    log('bad keys');
-    rows.push(await badKeys(edge, 189));
-    log('revocation');
-    const cold = Array.from({ length: coldKeys }, (_, i) => procs.edge?.keys[`cold-${i}`] ?? '');
-    rows.push(await revocation(edge, procs.edge, procs.edge.keys.revokee ?? '', cold));
-    log('inspect payloads');
-    rows.push(...(await inspectPayloads(edge, probe)));
-    log('deep notebook');
-    rows.push(await deepNotebook(edge, 100_000));
-    log('single-flight embeds');
-    rows.push(await embedSingleFlight(edge, [procs.a, procs.b], 20));
-    log('replays');
-    rows.push(await crossRunnerReplay(procs.a, procs.b));
-    rows.push(await unsignedBodies(procs.a, 20, 16 << 20));
-    // the burst runs against two healthy runners; the restart comes after it
-    log(`burst of ${jobs} jobs (up to ${burstTimeoutS} s)`);
-    const refusedBefore = await runner401s([procs.a, procs.b]);
-    rows.push(await burst(edge, jobs, burstTimeoutS * 1000));
-    const refused = (await runner401s([procs.a, procs.b])) - refusedBefore;
-    rows.push({ check: "the edge's own signed requests", sent: 'every edge → runner request during the burst', expected: '0 refused by a runner (401)', got: `${refused} refused`, ok: refused === 0 });
-    log('restart replay');
-    const restarted = await restartReplay(procs.a);
-    procs.a = restarted.runner;
-    rows.push(restarted.row);
+    if (runs('keys')) {
+      log('bad keys');
+      rows.push(await badKeys(edge, 189));
+    }
+    if (runs('revocation')) {
+      log('revocation');
+      const cold = Array.from({ length: coldKeys }, (_, i) => procs.edge?.keys[`cold-${i}`] ?? '');
+      rows.push(await revocation(edge, procs.edge, procs.edge.keys.revokee ?? '', cold));
+    }
+    if (runs('inspect')) {
+      log('inspect payloads');
+      rows.push(...(await inspectPayloads(edge, probe)));
+    }
+    if (runs('notebook')) {
+      log('deep notebook');
+      rows.push(await deepNotebook(edge, 100_000));
+    }
+    if (runs('embeds')) {
+      log('single-flight embeds');
+      rows.push(await embedSingleFlight(edge, [procs.a, procs.b], 20));
+    }
+    if (runs('replays')) {
+      log('replays');
+      rows.push(await crossRunnerReplay(procs.a, procs.b));
+      rows.push(await unsignedBodies(procs.a, 20, 16 << 20));
+    }
+    if (runs('burst')) {
+      // the burst runs against two healthy runners; the restart comes after it
+      log(`burst of ${jobs} jobs (up to ${burstTimeoutS} s)`);
+      const refusedBefore = await runner401s([procs.a, procs.b]);
+      rows.push(await burst(edge, jobs, burstTimeoutS * 1000));
+      const refused = (await runner401s([procs.a, procs.b])) - refusedBefore;
+      rows.push({ check: "the edge's own signed requests", sent: 'every edge → runner request during the burst', expected: '0 refused by a runner (401)', got: `${refused} refused`, ok: refused === 0 });
+      log('burst done');
+    }
+    if (runs('restart')) {
+      log('restart replay');
+      const restarted = await restartReplay(procs.a);
+      procs.a = restarted.runner;
+      rows.push(restarted.row);
+    }
   } finally {
     await probe.stop();
   }

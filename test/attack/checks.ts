@@ -138,11 +138,15 @@ export async function deepNotebook(edge: EdgeClient, depth: number): Promise<Row
   } else {
     got += ` ${String((JSON.parse(text) as { error?: { field?: string } }).error?.field ?? '')}`;
   }
-  return { check: 'deep notebook', sent: `POST /v1/notebooks, content ${depth.toLocaleString('en')} arrays deep`, expected: '400 naming the field, nothing stored', got, ok: res.status === 400, waitsFor: 'h/harden-edge' };
+  return { check: 'deep notebook', sent: `POST /v1/notebooks, content ${depth.toLocaleString('en')} arrays deep`, expected: '400 naming the field, nothing stored', got, ok: res.status === 400 };
 }
 
 export async function embedSingleFlight(edge: EdgeClient, runners: RunnerProc[], n: number): Promise<Row> {
   const embedCalls = async () => (await Promise.all(runners.map((r) => r.metric('imagen_runner_http_requests_total', { route: '/v1/embed' })))).reduce((a, b) => a + b, 0);
+  // One generation first, of another prompt, so the null prompt (classifier-free
+  // guidance's "") is cached: what is counted below is the new prompt's calls alone.
+  const warm = await edge.call('/v1/generations', { method: 'POST', headers: { 'content-type': 'application/json', prefer: 'wait=60' }, body: JSON.stringify({ prompt: `a warm-up prompt ${Date.now()}`, seed: 1, size: 64 }) });
+  await warm.body?.cancel();
   const before = await embedCalls();
   const prompt = `a brand-new prompt ${Date.now()}`;
   const ids = await Promise.all(
@@ -153,7 +157,7 @@ export async function embedSingleFlight(edge: EdgeClient, runners: RunnerProc[],
   );
   await pollJobs(edge, ids.filter((id): id is string => id !== undefined), 120_000);
   const calls = (await embedCalls()) - before;
-  return { check: 'concurrent misses for one new prompt', sent: `${n} concurrent POST /v1/generations, one new prompt`, expected: '1 runner /v1/embed call', got: `${calls} /v1/embed calls`, ok: calls === 1, waitsFor: 'h/harden-edge' };
+  return { check: 'concurrent misses for one new prompt', sent: `${n} concurrent POST /v1/generations, one new prompt (the null prompt cached before)`, expected: '1 runner /v1/embed call', got: `${calls} /v1/embed calls`, ok: calls === 1 };
 }
 
 /**
@@ -203,7 +207,6 @@ export async function revocation(edge: EdgeClient, proc: EdgeProc, warmKey: stri
     expected: 'the key in use refused (401) within 1000 ms of the commit',
     got: latency === undefined ? `no 401 seen within 15 s (before: ${warmBefore}; commit ${committedAt === undefined ? 'not seen' : 'seen'})` : `401 ${latency} ms after the commit (± 250 ms)`,
     ok: latency !== undefined && latency <= 1000,
-    waitsFor: 'h/harden-edge',
   };
 }
 
@@ -233,6 +236,5 @@ export async function burst(edge: EdgeClient, n: number, timeoutMs: number): Pro
     expected: `${n} accepted, 0 failed (queue_timeout allowed), all done`,
     got: `submit: ${tally(submitted, (x) => x.status)}; after ${s} s: ${tally(jobs, outcome)}`,
     ok: ids.length === n && failed === 0 && unfinished === 0,
-    waitsFor: 'h/harden-edge',
   };
 }

@@ -225,6 +225,25 @@ describe('POST /v1/embed', () => {
     await expectError(await call('POST', '/v1/embed', { prompts: [] }), 400, 'invalid_request', 'prompts');
     await expectError(await call('POST', '/v1/embed', { prompts: [1] }), 400, 'invalid_request', 'prompts.0');
   });
+
+  it('past RUNNER_EMBED_QUEUE_LIMIT calls at once: 429 queue_full with Retry-After, and room again once they finish', async () => {
+    const { call, engine } = createFakeService({ embedQueueLimit: 2 });
+    const encode = engine.encode.bind(engine);
+    let release = (): void => undefined;
+    const gate = new Promise<void>((r) => (release = r));
+    engine.encode = async (prompts) => {
+      await gate;
+      return encode(prompts);
+    };
+    const held = [call('POST', '/v1/embed', { prompts: ['a'] }), call('POST', '/v1/embed', { prompts: ['b'] })];
+    await new Promise((r) => setTimeout(r, 20));
+    const refused = await call('POST', '/v1/embed', { prompts: ['c'] });
+    expect(refused.headers.get('retry-after')).toBe('1');
+    expect((await expectError(refused, 429, 'queue_full')).message).toContain('RUNNER_EMBED_QUEUE_LIMIT = 2');
+    release();
+    expect((await Promise.all(held)).map((r) => r.status)).toEqual([200, 200]);
+    expect((await call('POST', '/v1/embed', { prompts: ['c'] })).status).toBe(200);
+  });
 });
 
 describe('callbacks', () => {

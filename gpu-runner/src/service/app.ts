@@ -39,7 +39,7 @@ export type ServiceConfig = Pick<
   | 'callbackAllowList'
   | 'metricsPublic'
 > &
-  Partial<Pick<RunnerConfig, 'runnerId' | 'stateDir'>>;
+  Partial<Pick<RunnerConfig, 'runnerId' | 'stateDir' | 'embedQueueLimit'>>;
 
 export interface RunnerService {
   app: Hono<Env>;
@@ -108,7 +108,11 @@ function requireRunner(st: ServiceState, write: boolean): { engine: ServiceEngin
 }
 
 /** health, metrics, the model summary, POST /v1/embed and POST /v1/tokenize */
-function registerServiceRoutes(app: App, st: ServiceState, logger: Logger, metrics: RunnerMetrics): void {
+/** POST /v1/embed calls at once when the config names no RUNNER_EMBED_QUEUE_LIMIT */
+const defaultEmbedQueueLimit = 64;
+
+function registerServiceRoutes(app: App, st: ServiceState, logger: Logger, metrics: RunnerMetrics, embedQueueLimit: number): void {
+  let embedding = 0;
   app.get('/v2/health/live', (c) => c.json({ status: 'live' }));
   app.get('/v2/health/ready', (c) => {
     if (st.draining) return errorResponse(c, new ApiError(503, 'shutting_down', 'the runner is shutting down'));
@@ -123,13 +127,21 @@ function registerServiceRoutes(app: App, st: ServiceState, logger: Logger, metri
     const { engine: e } = requireRunner(st, true);
     const parsed = EmbedRequest.safeParse(parseJson(c.get('body')));
     if (!parsed.success) throw fromZodError(parsed.error);
+    // bounded like the job queue: past it, back-pressure the edge waits out, not a pile of timeouts
+    if (embedding >= embedQueueLimit) {
+      metrics.rejectedTotal.inc({ reason: 'embed_queue_full' });
+      throw new ApiError(429, 'queue_full', `${embedding} embeddings are being computed (RUNNER_EMBED_QUEUE_LIMIT = ${embedQueueLimit}); retry after 1 s`, { headers: { 'retry-after': '1' } });
+    }
     const te = e.manifest.textEncoder;
     let bytes: Uint8Array;
+    embedding++;
     try {
       bytes = encodeEmbeddings(await e.encode(parsed.data.prompts), { id: te.id, sha256: te.sha256 });
     } catch (err) {
       logger.log('error', 'encode failed', { error: errorMessage(err) });
       throw new ApiError(500, 'engine_error', `encoding failed: ${errorMessage(err)}`);
+    } finally {
+      embedding--;
     }
     return c.body(bytes as Uint8Array<ArrayBuffer>, 200, {
       'content-type': embeddingContentType,
@@ -222,7 +234,7 @@ export function createRunnerService(config: ServiceConfig, deps: { logger: Logge
   });
   const app: App = new Hono<Env>();
   installMiddleware(app, auth, logger, metrics);
-  registerServiceRoutes(app, st, logger, metrics);
+  registerServiceRoutes(app, st, logger, metrics, config.embedQueueLimit ?? defaultEmbedQueueLimit);
   registerJobRoutes(app, st, store, config);
 
   return {

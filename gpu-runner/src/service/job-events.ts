@@ -1,12 +1,12 @@
 // GET /v1/jobs/:id/events: the job's event log as Server-Sent Events. Every event
 // carries its id, so a client reconnecting with Last-Event-ID gets only what it
 // missed; the stream ends after the terminal event.
-import { isTerminalStatus } from '@imagen-ts/protocol';
+import { isTerminalStatus, runnerKeepAliveSeconds } from '@imagen-ts/protocol';
 import type { Context } from 'hono';
 import { streamSSE, type SSEStreamingApi } from 'hono/streaming';
 import { isTerminal, type Job, type JobEvent, type JobStore } from './job-store.ts';
 
-const keepAliveMs = 15_000;
+const keepAliveMs = runnerKeepAliveSeconds * 1000;
 
 export function jobEventStream(c: Context, store: JobStore, job: Job, afterId: number): Response {
   return streamSSE(c, async (stream) => {

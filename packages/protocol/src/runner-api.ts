@@ -19,6 +19,14 @@ export function isTerminalStatus(status: string): status is TerminalStatus {
 export const runnerEventTypes = ['queued', 'started', 'progress', ...terminalStatuses] as const;
 export type RunnerEventType = (typeof runnerEventTypes)[number];
 
+/**
+ * A runner's job event stream carries an SSE comment at least this often while the
+ * job waits in its queue or runs, so a follower can tell a quiet stream from a dead
+ * one. A follower's stall deadline (the edge's RUNNER_STALL_SECONDS) should be at
+ * least 3× this: at 15 s each, jobs queued behind a burst were given up as stalled.
+ */
+export const runnerKeepAliveSeconds = 5;
+
 /** where a running job is: step `step` (1-based) of `total` in stage `stage` */
 export const Progress = z.object({
   stage: z.string(),

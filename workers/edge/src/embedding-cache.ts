@@ -3,6 +3,7 @@
 // the stored bytes to the runner and skips the text encoder; the null prompt
 // ("" for classifier-free guidance) is cached the same way.
 import { decodeEmbeddings, embeddingContentType } from '@imagen-ts/protocol';
+import { busyAnswer, type BusyAnswer } from './jobs/back-pressure.ts';
 import { sha256HexOf } from './keys.ts';
 import type { RunnerHandle, RunnerPool } from './runner/runner-pool.ts';
 
@@ -18,10 +19,13 @@ export class EmbedError extends Error {
   /** did the runner misbehave (take it out), or was the prompt at fault? */
   readonly runnerFault: boolean;
   readonly status: number;
-  constructor(message: string, runnerFault: boolean, status: number) {
+  /** the runner's encoder queue is full (429, 503 + Retry-After): back-pressure, neither fault */
+  readonly busy: BusyAnswer | undefined;
+  constructor(message: string, runnerFault: boolean, status: number, busy?: BusyAnswer) {
     super(message);
     this.runnerFault = runnerFault;
     this.status = status;
+    this.busy = busy;
   }
 }
 
@@ -73,6 +77,8 @@ async function lookupOrEmbed(kv: KVNamespace, pool: RunnerPool, runner: RunnerHa
   }
   if (!res.ok) {
     const text = await res.text().catch(() => '');
+    const busy = busyAnswer(res, Date.now());
+    if (busy) throw new EmbedError(`runner ${runner.spec.url} /v1/embed ${busy.reason}`, false, res.status, busy);
     // 4xx: the runner refused the prompt (too long, ...), not a runner fault
     throw new EmbedError(`runner /v1/embed answered ${res.status}: ${text.slice(0, 300)}`, res.status >= 500 || res.status === 401, res.status);
   }

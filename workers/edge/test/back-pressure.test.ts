@@ -7,7 +7,7 @@ import { jobErrorCodes, type Job } from '@imagen-ts/protocol';
 import { afterEach, describe, expect, it } from 'vitest';
 import { loadConfig } from '../src/config.ts';
 import { createRunnerPool, resetRunnerStates } from '../src/runner/runner-pool.ts';
-import { call, createKey, runnerA, runnerB, setCapacity, setMode, stats, waitJob } from './helpers.ts';
+import { call, createKey, runnerA, runnerB, setBusyRetryAfter, setCapacity, setEmbedBusy, setMode, stats, waitJob } from './helpers.ts';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -32,6 +32,8 @@ afterEach(async () => {
   for (const runner of [runnerA, runnerB]) {
     await setMode(runner, 'ok');
     await setCapacity(runner, null);
+    await setEmbedBusy(runner, 0);
+    await setBusyRetryAfter(runner, 1);
   }
   resetRunnerStates();
 });
@@ -80,6 +82,47 @@ describe('back-pressure from runners', () => {
     expect(busy).toBeGreaterThan(0);
     expect(done.map((j) => j.status)).toEqual(done.map(() => 'succeeded'));
     expect(done.map((j) => j.attempts)).toEqual(done.map(() => 1));
+  });
+
+  it('what one job hears from a busy runner, the others use: they wait without sending it their requests', async () => {
+    const { key } = await createKey();
+    for (const runner of [runnerA, runnerB]) {
+      await setMode(runner, 'busy');
+      await setBusyRetryAfter(runner, 5);
+    }
+    const first = await (await call('/v1/generations', { method: 'POST', key, json: { prompt: 'a scout ant', seed: 40 } })).json<Job>();
+    await until(async () => ((await view(first.id, key)).queue?.deferrals ?? 0) >= 2, 'both runners to answer the first job busy');
+    const busyBefore = (await stats(runnerA)).busyAnswers + (await stats(runnerB)).busyAnswers;
+
+    const more = await Promise.all(Array.from({ length: 10 }, (_, i) => call('/v1/generations', { method: 'POST', key, json: { prompt: 'a column of ants', seed: 41 + i } })));
+    const ids = await Promise.all(more.map(async (r) => (await r.json<Job>()).id));
+    await until(async () => (await Promise.all(ids.map((id) => view(id, key)))).every((j) => j.status === 'queued' && j.queue?.retryAt !== null), 'the ten jobs to wait');
+    const views = await Promise.all(ids.map((id) => view(id, key)));
+    expect(views.map((j) => j.queue?.waiting)).toEqual(views.map(() => true));
+    // inside the runners' Retry-After (5 s) not one of the ten reached a runner
+    expect((await stats(runnerA)).busyAnswers + (await stats(runnerB)).busyAnswers).toBe(busyBefore);
+
+    for (const runner of [runnerA, runnerB]) await setMode(runner, 'ok');
+    const done = await Promise.all([first.id, ...ids].map(async (id) => (await waitJob(id, key, 30_000)) as unknown as Job));
+    expect(done.map((j) => j.status)).toEqual(done.map(() => 'succeeded'));
+  });
+
+  it('an encoder queue full at submission: the job is created all the same, and its object embeds the prompt once a runner has room', async () => {
+    const { key } = await createKey();
+    const prompt = `a queue at the encoder ${Date.now()}`;
+    await setEmbedBusy(runnerA, 3);
+    await setEmbedBusy(runnerB, 3);
+    const res = await call('/v1/generations', { method: 'POST', key, json: { prompt, seed: 34 } });
+    expect(res.status).toBe(202);
+    expect(res.headers.get('x-embedding-cache')).toBe('miss');
+    const { id } = await res.json<Job>();
+    const done = (await waitJob(id, key, 30_000)) as unknown as Job;
+    expect(done).toMatchObject({ status: 'succeeded', attempts: 1, error: null });
+    const [a, b] = [await stats(runnerA), await stats(runnerB)];
+    expect(a.embedBusyAnswers + b.embedBusyAnswers).toBeGreaterThanOrEqual(1);
+    // embedded in the end, by whichever runner had room, and no runner taken out for being busy
+    expect([...a.embedPrompts, ...b.embedPrompts]).toContain(prompt);
+    expect(createRunnerPool(loadConfig(env)).snapshot().map((r) => r.failures)).toEqual([0, 0]);
   });
 
   it('a wait past QUEUE_TIMEOUT_SECONDS ends failed with queue_timeout and a clear message', async () => {

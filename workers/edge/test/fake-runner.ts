@@ -78,6 +78,12 @@ interface RunnerState {
   capacity: number | undefined;
   /** 429 / 503-with-Retry-After answers to POST /v1/jobs */
   busyAnswers: number;
+  /** Retry-After (s) of a 429 to POST /v1/jobs */
+  busyRetryAfter: number;
+  /** the next this many POST /v1/embed calls answer 429 queue_full with Retry-After: 1 */
+  embedBusy: number;
+  /** 429 answers to POST /v1/embed */
+  embedBusyAnswers: number;
 }
 
 export const signingSecret = 'edge-test-secret-0123456789';
@@ -87,7 +93,7 @@ const runners = new Map<string, RunnerState>();
 function state(host: string): RunnerState {
   let s = runners.get(host);
   if (!s) {
-    s = { mode: 'ok', embedCalls: 0, embedPrompts: [], tokenizeCalls: 0, jobs: new Map(), jobBodies: [], cancels: [], capacity: undefined, busyAnswers: 0 };
+    s = { mode: 'ok', embedCalls: 0, embedPrompts: [], tokenizeCalls: 0, jobs: new Map(), jobBodies: [], cancels: [], capacity: undefined, busyAnswers: 0, busyRetryAfter: 1, embedBusy: 0, embedBusyAnswers: 0 };
     runners.set(host, s);
   }
   return s;
@@ -222,9 +228,17 @@ async function control(url: URL, request: Request): Promise<Response> {
     state(host).capacity = (await request.json<{ capacity: number | null }>()).capacity ?? undefined;
     return json({ ok: true });
   }
+  if (url.pathname === '/__control/busy-retry-after') {
+    state(host).busyRetryAfter = (await request.json<{ seconds: number }>()).seconds;
+    return json({ ok: true });
+  }
+  if (url.pathname === '/__control/embed-busy') {
+    state(host).embedBusy = (await request.json<{ count: number }>()).count;
+    return json({ ok: true });
+  }
   if (url.pathname === '/__control/stats') {
     const s = state(host);
-    return json({ mode: s.mode, embedCalls: s.embedCalls, embedPrompts: s.embedPrompts, tokenizeCalls: s.tokenizeCalls, jobs: s.jobBodies, cancels: s.cancels, busyAnswers: s.busyAnswers });
+    return json({ mode: s.mode, embedCalls: s.embedCalls, embedPrompts: s.embedPrompts, tokenizeCalls: s.tokenizeCalls, jobs: s.jobBodies, cancels: s.cancels, busyAnswers: s.busyAnswers, embedBusyAnswers: s.embedBusyAnswers });
   }
   if (url.pathname === '/__control/webhooks') return receivedWebhooks(url);
   if (url.pathname === '/__control/a1111.png') {
@@ -252,6 +266,12 @@ export async function fakeRunner(request: Request): Promise<Response> {
     const parsed = EmbedRequest.safeParse(JSON.parse(new TextDecoder().decode(body)));
     if (!parsed.success) return json(fromZodError(parsed.error).body(), 400);
     const { prompts } = parsed.data;
+    if (s.embedBusy > 0) {
+      // the runner's embed queue is full: back-pressure, as for jobs
+      s.embedBusy--;
+      s.embedBusyAnswers++;
+      return json({ error: { code: 'queue_full', message: 'the embed queue is full; retry after 1 s' } }, 429, { 'retry-after': '1' });
+    }
     s.embedCalls++;
     s.embedPrompts.push(...prompts);
     return new Response(embed(prompts[0] ?? ''), { headers: { 'content-type': 'application/vnd.imagen-ts.embeddings' } });
@@ -274,7 +294,8 @@ export async function fakeRunner(request: Request): Promise<Response> {
     const unfinished = [...s.jobs.values()].filter((j) => !isTerminalStatus(j.status)).length;
     if (s.mode === 'busy' || (s.capacity !== undefined && unfinished >= s.capacity && !s.jobs.has(b.id))) {
       s.busyAnswers++;
-      return json({ error: { code: 'queue_full', message: 'the queue is full; retry after 1 s' } }, 429, { 'retry-after': '1' });
+      const after = String(s.busyRetryAfter);
+      return json({ error: { code: 'queue_full', message: `the queue is full; retry after ${after} s` } }, 429, { 'retry-after': after });
     }
     if (s.mode === 'loading') {
       s.busyAnswers++;

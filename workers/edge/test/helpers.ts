@@ -36,6 +36,18 @@ export async function setCapacity(runner: string, capacity: number | null): Prom
   if (!res.ok) throw new Error(`control: ${res.status}`);
 }
 
+/** the Retry-After (s) the runner's 429 to POST /v1/jobs carries (1 unless set) */
+export async function setBusyRetryAfter(runner: string, seconds: number): Promise<void> {
+  const res = await fetch(`http://control.test/__control/busy-retry-after?runner=${runner}`, { method: 'POST', body: JSON.stringify({ seconds }) });
+  if (!res.ok) throw new Error(`control: ${res.status}`);
+}
+
+/** the runner answers its next `count` POST /v1/embed calls 429 queue_full with Retry-After: 1 */
+export async function setEmbedBusy(runner: string, count: number): Promise<void> {
+  const res = await fetch(`http://control.test/__control/embed-busy?runner=${runner}`, { method: 'POST', body: JSON.stringify({ count }) });
+  if (!res.ok) throw new Error(`control: ${res.status}`);
+}
+
 export interface RunnerStats {
   mode: RunnerMode;
   embedCalls: number;
@@ -44,6 +56,7 @@ export interface RunnerStats {
   jobs: Record<string, unknown>[];
   cancels: string[];
   busyAnswers: number;
+  embedBusyAnswers: number;
 }
 
 export async function stats(runner: string): Promise<RunnerStats> {

@@ -1,10 +1,21 @@
 import { describe, expect, it } from 'vitest';
-import { busyAnswer, busyRunners, deferred, nextWake, retryAfterMs, startWait, timedOut } from './back-pressure.ts';
+import { adoptBusy, busyAnswer, busyRunners, deferred, nextWake, retryAfterMs, startWait, timedOut } from './back-pressure.ts';
 
 const now = Date.parse('2026-12-07T12:00:00Z');
 const answer = (status: number, retryAfter?: string) => new Response('{}', { status, headers: retryAfter === undefined ? {} : { 'retry-after': retryAfter } });
 
 describe('back-pressure decisions', () => {
+  it("adopts the runners other jobs heard busy: with jitter, keeping its own, dropping expired ones; unchanged when nothing is new", () => {
+    const own = deferred(startWait(now, 60_000), 'http://a', { status: 429, until: now + 2000, reason: '' }, now);
+    const known = new Map([['http://a', now + 9000], ['http://b', now + 4000], ['http://c', now - 1]]);
+    const adopted = adoptBusy(own, known, now, () => 1);
+    expect(adopted.busy).toEqual([{ runner: 'http://a', until: now + 2000 }, { runner: 'http://b', until: now + 5000 }]);
+    expect(busyRunners(adopted, now)).toEqual(new Set(['http://a', 'http://b']));
+    expect(nextWake(adopted, now)).toBe(now + 2000);
+    expect(adoptBusy(adopted, known, now)).toBe(adopted);
+    expect(adoptBusy(own, new Map(), now)).toBe(own);
+  });
+
   it('reads Retry-After as seconds or an HTTP date', () => {
     expect(retryAfterMs('7', now)).toBe(7000);
     expect(retryAfterMs(new Date(now + 3000).toUTCString(), now)).toBe(3000);

@@ -82,6 +82,17 @@ export function deferred(q: QueueState, runner: string, answer: BusyAnswer, now:
   return { ...q, deferrals: q.deferrals + 1, busy: [...busy, { runner, until: answer.until }] };
 }
 
+/**
+ * The wait with the runners other jobs heard busy (the pool's shared view, url → until)
+ * added to its own, each with up to 25% jitter, as busyAnswer gives; the same wait
+ * object when there is nothing new.
+ */
+export function adoptBusy(q: QueueState, known: ReadonlyMap<string, number>, now: number, random: () => number = Math.random): QueueState {
+  const mine = new Set(q.busy.filter((b) => b.until > now).map((b) => b.runner));
+  const added = [...known].filter(([runner, until]) => until > now && !mine.has(runner)).map(([runner, until]) => ({ runner, until: until + Math.round((until - now) * 0.25 * random()) }));
+  return added.length === 0 ? q : { ...q, busy: [...q.busy.filter((b) => b.until > now), ...added] };
+}
+
 /** when to look again while every runner is busy: the first Retry-After to pass, or the deadline */
 export function nextWake(q: QueueState, now: number): number {
   const untils = q.busy.filter((b) => b.until > now).map((b) => b.until);

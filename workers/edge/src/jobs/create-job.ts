@@ -7,6 +7,7 @@ import type { AppEnv } from '../app-env.ts';
 import { loadConfig } from '../config.ts';
 import { EmbedError, embedPrompt, normalizePrompt, type CacheOutcome } from '../embedding-cache.ts';
 import { errors, unwrap } from '../errors.ts';
+import { admit } from './admission.ts';
 import { sha256HexOf } from '../keys.ts';
 import { createRunnerPool, RunnerUnavailableError, type RunnerHandle, type RunnerPool } from '../runner/runner-pool.ts';
 import type { WebhookTarget } from '../webhooks/webhook-queue.ts';
@@ -81,7 +82,7 @@ type NewInput = Omit<JobInput, 'ownerKeyId' | 'requestHash' | 'prompt' | 'negati
  * null/negative prompt's embeddings (KV, or the runner on a miss), so a bad prompt
  * fails before a job exists and the job object need not look them up again.
  */
-async function resolveEmbeddings(env: Env, pool: RunnerPool, handle: RunnerHandle, input: JobInput): Promise<{ cache: CacheOutcome; resolved: ResolvedEmbeddings }> {
+async function resolveEmbeddings(env: Env, pool: RunnerPool, handle: RunnerHandle, input: JobInput): Promise<{ cache: CacheOutcome; resolved: ResolvedEmbeddings | undefined }> {
   try {
     stageParams(input, handle.model);
   } catch (e) {
@@ -97,6 +98,9 @@ async function resolveEmbeddings(env: Env, pool: RunnerPool, handle: RunnerHandl
     const resolved = { encoder: { id, sha256, maxTokens }, embeddings: bytesToBase64(positive.bytes), negativeEmbeddings: negative ? bytesToBase64(negative.bytes) : undefined };
     return { cache: positive.cache, resolved };
   } catch (e) {
+    // the runner's encoder is busy: the job is created all the same, and its object
+    // embeds the prompt when it dispatches, waiting out the runner as for a busy submit
+    if (e instanceof EmbedError && e.busy) return { cache: 'miss', resolved: undefined };
     if (e instanceof EmbedError) {
       if (e.runnerFault) {
         pool.markBad(handle.spec, e.message);
@@ -121,13 +125,16 @@ export async function createJob(c: Context<AppEnv>, raw: unknown, { webhook, ...
   let created = false;
   if (headers['idempotency-key'] !== undefined) job = unwrap(await stub.existing(key.id, requestHash)) ?? undefined;
   if (!job) {
-    const pool = createRunnerPool(loadConfig(c.env));
-    const handle = runner ?? (await pickRunner(c.env, draft.model, pool));
-    const r = await resolveEmbeddings(c.env, pool, handle, input);
-    cache = r.cache;
-    // one call: the object records the job, starts it, and (Prefer: wait) answers when it ends
-    ({ job, created } = unwrap(await stub.create({ id, input: { ...input, model: draft.model ?? handle.model.id }, embeddingCache: cache, resolved: r.resolved, waitMs: wait * 1000, ...(webhook ? { webhook } : {}) })));
-  } else if (wait > 0 && !isTerminalStatus(job.status)) job = unwrap(await stub.waitFor(key.id, wait * 1000));
+    // admitted a few at a time (admission.ts); a waited request waits outside, holding no slot
+    ({ job, created, cache } = await admit(async () => {
+      const pool = createRunnerPool(loadConfig(c.env));
+      const handle = runner ?? (await pickRunner(c.env, draft.model, pool));
+      const r = await resolveEmbeddings(c.env, pool, handle, input);
+      const made = unwrap(await stub.create({ id, input: { ...input, model: draft.model ?? handle.model.id }, embeddingCache: r.cache, resolved: r.resolved, ...(webhook ? { webhook } : {}) }));
+      return { ...made, cache: r.cache };
+    }));
+  }
+  if (wait > 0 && !isTerminalStatus(job.status)) job = unwrap(await stub.waitFor(key.id, wait * 1000));
   const out: Record<string, string> = { Location: `/v1/jobs/${job.id}` };
   if (cache) out['X-Embedding-Cache'] = cache;
   else if (job.embeddingCache) out['X-Embedding-Cache'] = job.embeddingCache;

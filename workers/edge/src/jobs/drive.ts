@@ -21,9 +21,9 @@ import {
 import { loadConfig, type EdgeConfig, type RunnerSpec } from '../config.ts';
 import { EmbedError, embedPrompt } from '../embedding-cache.ts';
 import { r2KeyOf, sha256OfBytes, storeImage } from '../images/image-store.ts';
-import { createRunnerPool, RunnerUnavailableError, type RunnerHandle, type RunnerPool } from '../runner/runner-pool.ts';
+import { createRunnerPool, RunnerBusyError, RunnerUnavailableError, type RunnerHandle, type RunnerPool } from '../runner/runner-pool.ts';
 import { readSse } from '../runner/sse.ts';
-import { busyAnswer, busyRunners, currentWait, deferred, nextWake, timedOut, timeoutMessage, type BusyAnswer } from './back-pressure.ts';
+import { adoptBusy, busyAnswer, busyRunners, currentWait, deferred, nextWake, timedOut, timeoutMessage, type BusyAnswer } from './back-pressure.ts';
 import { JobRequestError, negativeFromEncoder, runnerJobBody, stageParams, type Attempt, type JobRecord } from './job-model.ts';
 
 /** prompt embeddings the worker already resolved for the job (base64 of the codec), and whose encoder made them */
@@ -93,6 +93,12 @@ export async function driveJob(host: DriverHost, env: Env): Promise<void> {
     try {
       body = await prepare(env, pool, handle, r, attempt.runnerJobId, host.resolved());
     } catch (e) {
+      if (e instanceof EmbedError && e.busy) {
+        // the runner's encoder is busy: back-pressure, exactly as a busy submit below
+        if (!live()) return;
+        host.save({ queue: deferred(currentWait(r, config.queueTimeoutSeconds * 1000, Date.now()), handle.spec.url, e.busy, Date.now()) });
+        continue;
+      }
       if (e instanceof EmbedError && e.runnerFault) {
         pool.markBad(handle.spec, e.message);
         continue;
@@ -143,7 +149,10 @@ async function nextRunner(host: DriverHost, pool: RunnerPool, config: EdgeConfig
     return undefined;
   }
   const now = Date.now();
-  const wait = currentWait(r, config.queueTimeoutSeconds * 1000, now);
+  const own = currentWait(r, config.queueTimeoutSeconds * 1000, now);
+  // runners any job in this isolate heard busy are left alone too (runner-pool.ts), and shown in the job's view
+  const wait = adoptBusy(own, pool.busy(now), now);
+  if (wait !== own) host.save({ queue: wait });
   if (timedOut(wait, now)) {
     await fail(host, jobErrorCodes.queueTimeout, timeoutMessage(wait, now, config.queueTimeoutSeconds));
     return undefined;
@@ -255,14 +264,18 @@ async function prepare(env: Env, pool: RunnerPool, handle: RunnerHandle, r: JobR
 async function submit(pool: RunnerPool, spec: RunnerSpec, attempt: Attempt, body: string): Promise<Outcome | { kind: 'busy'; answer: BusyAnswer } | undefined> {
   let res: Response;
   try {
-    res = await pool.request(spec, { method: 'POST', path: '/v1/jobs', body });
+    res = await pool.request(spec, { method: 'POST', path: '/v1/jobs', body, unlessBusy: true });
   } catch (e) {
+    if (e instanceof RunnerBusyError) return { kind: 'busy', answer: { status: 429, until: e.until, reason: e.message } };
     return { kind: 'lost', reason: `submitting to ${spec.url} failed: ${e instanceof Error ? e.message : String(e)}` };
   }
   const text = await res.text().catch(() => '');
   if (res.ok) return undefined;
   const busy = busyAnswer(res, Date.now());
-  if (busy) return { kind: 'busy', answer: busy };
+  if (busy) {
+    pool.noteBusy(spec, busy.until);
+    return { kind: 'busy', answer: busy };
+  }
   let code = `http_${res.status}`;
   let message = text.slice(0, 500);
   try {

@@ -1,0 +1,63 @@
+import { describe, expect, it } from 'vitest';
+import { createSemaphore } from './semaphore.ts';
+
+const tick = () => new Promise((r) => setTimeout(r, 1));
+
+describe('createSemaphore', () => {
+  it('lets at most `limit` callers in at once, and frees a place when one leaves (errors too)', async () => {
+    const sem = createSemaphore(3);
+    let inside = 0;
+    let most = 0;
+    const order: number[] = [];
+    const results = await Promise.allSettled(
+      Array.from({ length: 10 }, (_, i) =>
+        sem.run(async () => {
+          order.push(i);
+          inside++;
+          most = Math.max(most, inside);
+          await tick();
+          inside--;
+          if (i === 4) throw new Error('task 4 fails');
+          return i;
+        }),
+      ),
+    );
+    expect(most).toBe(3);
+    expect([...order].sort((a, b) => a - b)).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+    expect(results.filter((r) => r.status === 'rejected')).toHaveLength(1);
+    expect(sem.load()).toEqual({ active: 0, pending: 0 });
+  });
+
+  it('counts callers inside and waiting', async () => {
+    const sem = createSemaphore(1);
+    let release = (): void => undefined;
+    const held = sem.run(() => new Promise<void>((r) => (release = r)));
+    const queued = sem.run(() => Promise.resolve());
+    await new Promise((r) => setTimeout(r, 20));
+    expect(sem.load()).toEqual({ active: 1, pending: 1 });
+    release();
+    await Promise.all([held, queued]);
+    expect(sem.load()).toEqual({ active: 0, pending: 0 });
+  });
+
+  it('takes back a place held past its lease (a holder workerd canceled never leaves)', async () => {
+    let t = 0;
+    const sem = createSemaphore(1, { leaseMs: 1000, now: () => t });
+    void sem.run(() => new Promise<void>(() => undefined));
+    await new Promise((r) => setTimeout(r, 5));
+    let ran = false;
+    const next = sem.run(() => {
+      ran = true;
+      return Promise.resolve();
+    });
+    await new Promise((r) => setTimeout(r, 30));
+    expect(ran).toBe(false);
+    t = 1001;
+    await next;
+    expect(ran).toBe(true);
+  });
+
+  it('refuses a limit below 1', () => {
+    expect(() => createSemaphore(0)).toThrow(RangeError);
+  });
+});

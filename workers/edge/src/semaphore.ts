@@ -1,0 +1,68 @@
+// A counting semaphore for one isolate, written for workerd. Requests (and job
+// objects) of one isolate must not wait on each other's promises: workerd runs a
+// queued task in the context of whoever released it (p-limit: "Cannot perform I/O
+// on behalf of a different request"), and cancels a request that only awaits a
+// promise another request will resolve ("your Worker's code had hung"). So nobody
+// hands anything over: a caller checks for room on its own timer (2 ms, backing
+// off to 20 ms) and goes in when fewer than `limit` callers are inside. A request
+// workerd cancels may never run its `finally`, so each place inside is a lease:
+// one held longer than `leaseMs` no longer counts.
+
+export interface Semaphore {
+  /** runs `fn` once fewer than `limit` callers are inside */
+  run<T>(fn: () => Promise<T>): Promise<T>;
+  /** callers inside (leases not expired) and waiting */
+  load(): { active: number; pending: number };
+}
+
+export interface SemaphoreOptions {
+  firstPollMs?: number;
+  maxPollMs?: number;
+  /** a place held this long is taken back (its holder was canceled, or is stuck) */
+  leaseMs?: number;
+  now?: () => number;
+}
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+export function createSemaphore(limit: number, opts: SemaphoreOptions = {}): Semaphore {
+  if (!Number.isInteger(limit) || limit < 1) throw new RangeError(`semaphore limit must be an integer >= 1, got ${limit}`);
+  const { firstPollMs = 2, maxPollMs = 20, leaseMs = 60_000, now = Date.now } = opts;
+  /** lease id → when it was taken */
+  const inside = new Map<number, number>();
+  let nextLease = 0;
+  let pending = 0;
+
+  function hasRoom(): boolean {
+    if (inside.size < limit) return true;
+    const stale = now() - leaseMs;
+    for (const [lease, at] of inside) if (at < stale) inside.delete(lease);
+    return inside.size < limit;
+  }
+
+  async function enter(): Promise<number> {
+    if (!hasRoom()) {
+      pending++;
+      try {
+        for (let wait = firstPollMs; !hasRoom(); wait = Math.min(maxPollMs, wait * 1.5)) await sleep(wait);
+      } finally {
+        pending--;
+      }
+    }
+    const lease = nextLease++;
+    inside.set(lease, now());
+    return lease;
+  }
+
+  return {
+    async run(fn) {
+      const lease = await enter();
+      try {
+        return await fn();
+      } finally {
+        inside.delete(lease);
+      }
+    },
+    load: () => ({ active: inside.size, pending }),
+  };
+}
