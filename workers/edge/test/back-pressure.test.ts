@@ -107,6 +107,31 @@ describe('back-pressure from runners', () => {
     expect(done.map((j) => j.status)).toEqual(done.map(() => 'succeeded'));
   });
 
+  it('runners taken out under load but ready lately: a new job is accepted and waits for one, instead of a 503', async () => {
+    const { key } = await createKey();
+    const warm = await call('/v1/generations', { method: 'POST', key, json: { prompt: 'a lighthouse keeper', seed: 60 } });
+    expect(warm.status).toBe(202);
+    await waitJob((await warm.json<Job>()).id, key);
+    // both runners go quiet, and a stall took them out (as under a burst)
+    const pool = createRunnerPool(loadConfig(env));
+    for (const runner of [runnerA, runnerB]) await setMode(runner, 'down');
+    for (const spec of loadConfig(env).runners) pool.markBad(spec, 'no event for 15 s');
+
+    const res = await call('/v1/generations', { method: 'POST', key, json: { prompt: 'a lighthouse in fog', seed: 61 } });
+    expect(res.status).toBe(202);
+    const { id } = await res.json<Job>();
+    expect((await view(id, key)).status).toBe('queued');
+    for (const runner of [runnerA, runnerB]) await setMode(runner, 'ok');
+    const done = (await waitJob(id, key, 30_000)) as unknown as Job;
+    expect(done).toMatchObject({ status: 'succeeded', error: null });
+
+    // a runner never seen ready is no ground to accept a job: still a 503
+    resetRunnerStates();
+    for (const runner of [runnerA, runnerB]) await setMode(runner, 'down');
+    const refused = await call('/v1/generations', { method: 'POST', key, json: { prompt: 'a lighthouse at night', seed: 62 } });
+    expect(refused.status).toBe(503);
+  });
+
   it('an encoder queue full at submission: the job is created all the same, and its object embeds the prompt once a runner has room', async () => {
     const { key } = await createKey();
     const prompt = `a queue at the encoder ${Date.now()}`;

@@ -59,12 +59,18 @@ export function waitSeconds(prefer: string | undefined): number {
   return m?.[1] ? Math.min(maxWaitSeconds, Number(m[1])) : 0;
 }
 
-/** picks a runner for the model, or 503 */
+/**
+ * A runner for the model, or 503. When none is ready but one was lately (taken out for
+ * a stall or a timeout under load), its handle, recentOnly: the request is checked
+ * against its model and the job object waits for a runner, instead of a 503.
+ */
 export async function pickRunner(env: Env, modelId: string | undefined, pool: RunnerPool = createRunnerPool(loadConfig(env))): Promise<RunnerHandle> {
   try {
     return await pool.pick(modelId ? { modelId } : {});
   } catch (e) {
     if (e instanceof RunnerUnavailableError) {
+      const recent = pool.recent(modelId)[0];
+      if (recent) return recent;
       if (modelId !== undefined) {
         const models = (await pool.models()).map((m) => m.id);
         if (models.length > 0) throw errors.invalid(`model: no runner serves "${modelId}"`, { field: 'model', allowed: models });
@@ -82,13 +88,15 @@ type NewInput = Omit<JobInput, 'ownerKeyId' | 'requestHash' | 'prompt' | 'negati
  * null/negative prompt's embeddings (KV, or the runner on a miss), so a bad prompt
  * fails before a job exists and the job object need not look them up again.
  */
-async function resolveEmbeddings(env: Env, pool: RunnerPool, handle: RunnerHandle, input: JobInput): Promise<{ cache: CacheOutcome; resolved: ResolvedEmbeddings | undefined }> {
+async function resolveEmbeddings(env: Env, pool: RunnerPool, handle: RunnerHandle, input: JobInput): Promise<{ cache: CacheOutcome | null; resolved: ResolvedEmbeddings | undefined }> {
   try {
     stageParams(input, handle.model);
   } catch (e) {
     if (e instanceof JobRequestError) throw errors.invalid(e.message, { ...(e.field ? { field: e.field } : {}), ...(e.allowed ? { allowed: e.allowed } : {}) });
     throw e;
   }
+  // no runner to ask now: the job object embeds the prompt once one is ready
+  if (handle.recentOnly) return { cache: null, resolved: undefined };
   try {
     const [positive, negative] = await Promise.all([
       embedPrompt(env.EMBEDDINGS, pool, handle, input.prompt),

@@ -10,11 +10,15 @@ import { createSemaphore, type Semaphore } from '../semaphore.ts';
 export interface RunnerHandle {
   spec: RunnerSpec;
   model: RunnerModel;
+  /** not ready now, but it was lately (recent()): good for checking a request against its model, not for calling */
+  recentOnly?: true;
 }
 
 interface RunnerState {
-  /** last successful readiness check (ms), 0 = never */
+  /** last successful readiness check (ms), 0 = never; reset when the runner is taken out */
   checkedAt: number;
+  /** last successful readiness check (ms), kept when the runner is taken out */
+  readyAt: number;
   /** out of the pool until this time (ms) */
   downUntil: number;
   failures: number;
@@ -50,7 +54,7 @@ export class RunnerBusyError extends Error {
 
 const readinessPath = '/v2/health/ready';
 const modelPath = '/v1/model';
-/** a runner that was ready this recently stays in the pool when a readiness check only times out */
+/** a runner that was ready this recently stays in the pool when a readiness check only times out, and its model is still known (recent()) */
 const slowOkMs = 300_000;
 
 function isTimeout(e: unknown): boolean {
@@ -93,7 +97,7 @@ function laneOf(url: string): Semaphore {
 function stateOf(url: string): RunnerState {
   let s = states.get(url);
   if (!s) {
-    s = { checkedAt: 0, downUntil: 0, failures: 0, lastError: undefined, model: undefined };
+    s = { checkedAt: 0, readyAt: 0, downUntil: 0, failures: 0, lastError: undefined, model: undefined };
     states.set(url, s);
   }
   return s;
@@ -109,6 +113,8 @@ export interface RunnerPool {
   noteBusy(runner: RunnerSpec, until: number): void;
   /** runners known to be full now, and until when (ms) */
   busy(now: number): Map<string, number>;
+  /** runners not ready now that were within the last 5 minutes (serving `modelId`, when given), as recentOnly handles */
+  recent(modelId?: string): RunnerHandle[];
   /** the models of the ready runners, one per model id */
   models(): Promise<RunnerModel[]>;
   /** for tests and diagnostics */
@@ -185,7 +191,7 @@ export function createRunnerPool(config: EdgeConfig): RunnerPool {
         if (!parsed.success) throw new Error(`GET /v1/model: unexpected body (${parsed.error.issues[0]?.path.join('.')}: ${parsed.error.issues[0]?.message})`);
         s.model = parsed.data;
       }
-      s.checkedAt = Date.now();
+      s.checkedAt = s.readyAt = Date.now();
       s.failures = 0;
       s.lastError = undefined;
       return s.model;
@@ -243,6 +249,13 @@ export function createRunnerPool(config: EdgeConfig): RunnerPool {
       const byId = new Map<string, RunnerModel>();
       for (const h of await ready()) if (!byId.has(h.model.id)) byId.set(h.model.id, h.model);
       return [...byId.values()];
+    },
+    recent(modelId) {
+      const since = Date.now() - slowOkMs;
+      return config.runners.flatMap((spec) => {
+        const { model, readyAt } = stateOf(spec.url);
+        return model && readyAt > since && (modelId === undefined || model.id === modelId) ? [{ spec, model, recentOnly: true as const }] : [];
+      });
     },
     snapshot: () =>
       config.runners.map((r) => {
