@@ -10,6 +10,34 @@ import { alphaSigmaAt, checkPredX0Args, checkStepArgs, predX0Kernel, resolveConf
 import type { Scheduler, SchedulerConfig, StepInput } from './scheduler.ts';
 import { dpmSolverTimesteps } from './timesteps.ts';
 
+/**
+ * Per-step coefficients of x_t' = cX·x_t + c0·x0_t + c1·x0_prev (see the header): first order at the
+ * first step (no history) and at the last (σ_t' = 0, α_t' = 1: h = ∞, e^{−h} = 0, so x_t' = x0).
+ */
+function stepCoefficients(alpha: Float64Array, sigma: Float64Array): { cX: Float64Array; c0: Float64Array; c1: Float64Array } {
+  const n = alpha.length;
+  const cX = new Float64Array(n);
+  const c0 = new Float64Array(n);
+  const c1 = new Float64Array(n);
+  const lambda = (i: number) => Math.log(alpha[i] as number) - Math.log(sigma[i] as number);
+  for (let i = 0; i < n - 1; i++) {
+    const alphaT = alpha[i + 1] as number;
+    const h = lambda(i + 1) - lambda(i);
+    // −α_t'·(e^{−h} − 1), via expm1 for small h
+    const phi = -alphaT * Math.expm1(-h);
+    cX[i] = (sigma[i + 1] as number) / (sigma[i] as number);
+    if (i === 0) {
+      c0[i] = phi;
+    } else {
+      const halfInvR = (0.5 * h) / (lambda(i) - lambda(i - 1));
+      c0[i] = phi * (1 + halfInvR);
+      c1[i] = -phi * halfInvR;
+    }
+  }
+  if (n > 0) c0[n - 1] = 1;
+  return { cX, c0, c1 };
+}
+
 export function createDpmSolverScheduler(config: SchedulerConfig): Scheduler {
   const { table, prediction, spacing } = resolveConfig(config, 'linspace');
   let ts: Float64Array | null = null;
@@ -29,37 +57,8 @@ export function createDpmSolverScheduler(config: SchedulerConfig): Scheduler {
     initNoiseSigma: 1,
     setTimesteps(steps: number): void {
       const chosen = dpmSolverTimesteps(table.trainSteps, steps, spacing);
-      const n = chosen.length;
       ({ alpha, sigma } = alphaSigmaAt(table, chosen));
-      cX = new Float64Array(n);
-      c0 = new Float64Array(n);
-      c1 = new Float64Array(n);
-      for (let i = 0; i < n; i++) {
-        const sigmaS = sigma[i] as number;
-        if (i === n - 1) {
-          // σ_t' = 0, α_t' = 1: h = ∞, e^{−h} = 0, so x_t' = x0
-          cX[i] = 0;
-          c0[i] = 1;
-          c1[i] = 0;
-          continue;
-        }
-        const alphaT = alpha[i + 1] as number;
-        const sigmaT = sigma[i + 1] as number;
-        const lambdaS = Math.log(alpha[i] as number) - Math.log(sigmaS);
-        const h = Math.log(alphaT) - Math.log(sigmaT) - lambdaS;
-        // −α_t'·(e^{−h} − 1), via expm1 for small h
-        const phi = -alphaT * Math.expm1(-h);
-        cX[i] = sigmaT / sigmaS;
-        if (i === 0) {
-          c0[i] = phi;
-          c1[i] = 0;
-        } else {
-          const h0 = lambdaS - (Math.log(alpha[i - 1] as number) - Math.log(sigma[i - 1] as number));
-          const halfInvR = (0.5 * h) / h0;
-          c0[i] = phi * (1 + halfInvR);
-          c1[i] = -phi * halfInvR;
-        }
-      }
+      ({ cX, c0, c1 } = stepCoefficients(alpha, sigma));
       ts = chosen;
       lastIndex = -1;
     },
