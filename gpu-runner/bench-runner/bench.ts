@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { Command } from 'commander';
-import { signRequest, type SigningKey } from '@imagen-ts/protocol';
+import { isTerminalStatus, signRequest, type SigningKey } from '@imagen-ts/protocol';
 import { fixtureModelDir, readSse, spawnRunner, type SpawnedRunner } from '../src/service/testing/spawn-runner.ts';
 
 interface Options {
@@ -102,7 +102,7 @@ async function main(): Promise<void> {
     const res = await call('POST', '/v1/jobs', { id, prompt: 'a bench prompt', seed, size, n: 1 });
     if (res.status !== 202) throw new Error(`submit ${id}: ${res.status} ${await res.text()}`);
     await res.body?.cancel();
-    const events = await readSse(await call('GET', `/v1/jobs/${id}/events`), (e) => ['succeeded', 'failed', 'canceled'].includes(e.event));
+    const events = await readSse(await call('GET', `/v1/jobs/${id}/events`), (e) => isTerminalStatus(e.event));
     const last = events.at(-1);
     if (last?.event !== 'succeeded') throw new Error(`job ${id} ended ${last?.event}: ${JSON.stringify(last?.data)}`);
     return performance.now() - t0;
