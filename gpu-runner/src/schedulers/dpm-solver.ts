@@ -14,7 +14,7 @@ import { dpmSolverTimesteps } from './timesteps.ts';
  * Per-step coefficients of x_t' = cX·x_t + c0·x0_t + c1·x0_prev (see the header): first order at the
  * first step (no history) and at the last (σ_t' = 0, α_t' = 1: h = ∞, e^{−h} = 0, so x_t' = x0).
  */
-function stepCoefficients(alpha: Float64Array, sigma: Float64Array): { cX: Float64Array; c0: Float64Array; c1: Float64Array } {
+function stepCoefficients(alpha: Float64Array, sigma: Float64Array): { cX: Float64Array<ArrayBuffer>; c0: Float64Array<ArrayBuffer>; c1: Float64Array<ArrayBuffer> } {
   const n = alpha.length;
   const cX = new Float64Array(n);
   const c0 = new Float64Array(n);
