@@ -41,6 +41,8 @@ export interface DriverHost {
   progress(p: NonNullable<Job['progress']>, preview: string | undefined, previews?: string[]): void;
   retrying(data: Record<string, unknown>): void;
   setAlarm(at: number): Promise<void>;
+  /** resolves once every write so far is durable */
+  durable(): Promise<void>;
   setFollowAbort(ac: AbortController | undefined): void;
   /** what the worker resolved when it created the job; undefined after an eviction */
   resolved(): ResolvedEmbeddings | undefined;
@@ -105,9 +107,10 @@ export async function driveJob(host: DriverHost, env: Env): Promise<void> {
     }
     if (!live()) return;
     host.save({ attempts: [...r.attempts, attempt], modelId: handle.model.id, runnerEventId: 0 });
-    // the watchdog: if this instance dies mid-attempt, the alarm resumes it (set first, so the transition's sync covers it)
+    // the watchdog: if this instance dies mid-attempt, the alarm resumes it
     await host.setAlarm(Date.now() + stallMs + 5000);
-
+    // one sync makes the new job (on its first attempt), the attempt and the watchdog durable before the runner hears of it
+    await host.durable();
     const submitted = await submit(pool, handle.spec, attempt, body);
     if (submitted?.kind === 'busy') {
       // back-pressure, not failure: no attempt spent, the runner stays in the pool; try another or wait (nextRunner)
@@ -116,8 +119,9 @@ export async function driveJob(host: DriverHost, env: Env): Promise<void> {
       host.save({ attempts: r.attempts, queue: deferred(currentWait(r, config.queueTimeoutSeconds * 1000, now), handle.spec.url, submitted.answer, now) });
       continue;
     }
-    if (submitted === undefined) await tookJob(host, r, config);
-    const outcome = submitted ?? (await follow(host, pool, handle.spec, attempt, stallMs));
+    // the runner took it: the running state is made durable while the event stream opens
+    const took = submitted === undefined ? tookJob(host, r, config) : undefined;
+    const outcome = submitted ?? (await follow(host, pool, handle.spec, attempt, stallMs, took));
     if (await settle(host, env, pool, handle.spec, attempt, outcome)) return;
   }
 }
@@ -277,7 +281,8 @@ async function submit(pool: RunnerPool, spec: RunnerSpec, attempt: Attempt, body
   return { kind: 'failed', code, message: `runner ${spec.url} refused attempt ${attempt.number}: ${message}`, retryable };
 }
 
-async function follow(host: DriverHost, pool: RunnerPool, spec: RunnerSpec, attempt: Attempt, stallMs: number): Promise<Outcome> {
+/** follows the attempt's event stream; `before` (the running transition) settles before any of its events is read */
+async function follow(host: DriverHost, pool: RunnerPool, spec: RunnerSpec, attempt: Attempt, stallMs: number, before?: Promise<void>): Promise<Outcome> {
   const ac = new AbortController();
   host.setFollowAbort(ac);
   let stalled = false;
@@ -294,7 +299,10 @@ async function follow(host: DriverHost, pool: RunnerPool, spec: RunnerSpec, atte
   try {
     const after = host.load()?.runnerEventId ?? 0;
     const path = `/v1/jobs/${encodeURIComponent(attempt.runnerJobId)}/events${after > 0 ? `?lastEventId=${after}` : ''}`;
-    const res = await pool.request(spec, { method: 'GET', path, signal: ac.signal, timeoutMs: 0, accept: 'text/event-stream' });
+    const opening = pool.request(spec, { method: 'GET', path, signal: ac.signal, timeoutMs: 0, accept: 'text/event-stream' });
+    // subscribers hear `running` before any progress; a failed transition ends the attempt (the catch below)
+    if (before) await Promise.all([before, opening]);
+    const res = await opening;
     if (!res.ok || !res.body) {
       await res.body?.cancel();
       return { kind: 'lost', reason: `event stream answered ${res.status}` };
@@ -318,6 +326,8 @@ async function follow(host: DriverHost, pool: RunnerPool, spec: RunnerSpec, atte
           const f = RunnerFailure.safeParse(JSON.parse(e.data));
           outcome = f.success ? { kind: 'failed', ...f.data } : { kind: 'failed', code: jobErrorCodes.runnerFailed, message: e.data.slice(0, 300), retryable: true };
         }
+        // terminal: settle now rather than after the runner closes the stream
+        return outcome === undefined ? undefined : 'stop';
       },
       activity,
     );

@@ -90,6 +90,7 @@ export class JobObject extends DurableObject<Env> {
     progress: (p, preview, previews) => this.#progress(p, preview, previews),
     retrying: (data) => this.#broadcast(this.#append('retry', data)),
     setAlarm: (at) => this.#alarms.set('driver', at),
+    durable: () => this.ctx.storage.sync(),
     setFollowAbort: (ac) => {
       this.#followAbort = ac;
     },
@@ -222,11 +223,14 @@ export class JobObject extends DurableObject<Env> {
     this.#resolved = args.resolved;
     this.#append('state', jobView(r));
     await this.#alarms.set('driver', Date.now() + kickoffWatchdogMs);
-    await this.ctx.storage.sync();
     // Driven now, in this instance, rather than after an alarm round trip; the alarm
-    // set above resumes the job if this instance is evicted before it ends.
+    // set above resumes the job if this instance is evicted before it ends. The driver
+    // syncs before it submits (one sync for the job and its first attempt); the caller
+    // hears of the job only once it is durable: at its terminal state (waited), or here.
     this.#drive().catch((e: unknown) => console.error(`[edge] job ${r.id}: driver failed; its alarm retries:`, e));
     const job = args.waitMs ? await this.#waitForJob(args.input.ownerKeyId, args.waitMs) : jobView(r);
+    // a terminal state was synced by its transition; anything else (not waited, or the wait ran out) is made durable here
+    if (!isTerminal(job.status)) await this.ctx.storage.sync();
     return { job, created: true };
   }
 
