@@ -44,6 +44,7 @@ export interface RunnerStats {
   jobs: Record<string, unknown>[];
   cancels: string[];
   busyAnswers: number;
+  imageFetches: number;
 }
 
 export async function stats(runner: string): Promise<RunnerStats> {

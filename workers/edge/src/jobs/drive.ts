@@ -5,6 +5,7 @@
 // runner that answers busy (429, 503 + Retry-After) is back-pressure, not failure:
 // the job waits for its alarm without spending an attempt (back-pressure.ts).
 import {
+  base64ToBytes,
   bytesToBase64,
   isTerminalStatus,
   jobErrorCodes,
@@ -48,8 +49,11 @@ export interface DriverHost {
   resolved(): ResolvedEmbeddings | undefined;
 }
 
+/** an image as the runner's `succeeded` event lists it: a newer runner inlines a small PNG (base64) */
+type ListedImage = RunnerImage & { png?: string | undefined };
+
 type Outcome =
-  | { kind: 'succeeded'; images: RunnerImage[] | undefined }
+  | { kind: 'succeeded'; images: ListedImage[] | undefined }
   | { kind: 'failed'; code: string; message: string; retryable: boolean }
   | { kind: 'canceled' }
   | { kind: 'lost'; reason: string };
@@ -343,7 +347,7 @@ async function follow(host: DriverHost, pool: RunnerPool, spec: RunnerSpec, atte
 }
 
 /** the finished job's images as the runner lists them: from its `succeeded` event, else from GET /v1/jobs/:id */
-async function runnerImages(pool: RunnerPool, spec: RunnerSpec, path: string, n: number, listed: RunnerImage[] | undefined): Promise<RunnerImage[]> {
+async function runnerImages(pool: RunnerPool, spec: RunnerSpec, path: string, n: number, listed: ListedImage[] | undefined): Promise<ListedImage[]> {
   if (listed && listed.length === n) return listed;
   const res = await pool.request(spec, { method: 'GET', path });
   if (!res.ok) throw new Error(`GET ${path} answered ${res.status}`);
@@ -354,15 +358,13 @@ async function runnerImages(pool: RunnerPool, spec: RunnerSpec, path: string, n:
   return job.images;
 }
 
-async function collect(env: Env, pool: RunnerPool, spec: RunnerSpec, attempt: Attempt, r: JobRecord, listed: RunnerImage[] | undefined): Promise<JobImage[]> {
+async function collect(env: Env, pool: RunnerPool, spec: RunnerSpec, attempt: Attempt, r: JobRecord, listed: ListedImage[] | undefined): Promise<JobImage[]> {
   const path = `/v1/jobs/${encodeURIComponent(attempt.runnerJobId)}`;
   const images = await runnerImages(pool, spec, path, r.input.n, listed);
   const params = lineageParams(r);
   return Promise.all(
     images.map(async (img): Promise<JobImage> => {
-      const imgRes = await pool.request(spec, { method: 'GET', path: `${path}/images/${img.index}` });
-      if (!imgRes.ok) throw new Error(`image ${img.index} answered ${imgRes.status}`);
-      const png = new Uint8Array(await imgRes.arrayBuffer());
+      const png = img.png === undefined ? await fetchPng(pool, spec, `${path}/images/${img.index}`) : base64ToBytes(img.png);
       const id = await sha256OfBytes(png);
       if (id !== img.sha256) throw new Error(`image ${img.index}: bytes do not match the runner's sha256`);
       await storeImage(env, png, id, img, {
@@ -379,6 +381,12 @@ async function collect(env: Env, pool: RunnerPool, spec: RunnerSpec, attempt: At
       return { id, ...pixels, index: img.index, seed: img.seed, width: img.width, height: img.height, url: `/v1/images/${id}` };
     }),
   );
+}
+
+async function fetchPng(pool: RunnerPool, spec: RunnerSpec, path: string): Promise<Uint8Array> {
+  const res = await pool.request(spec, { method: 'GET', path });
+  if (!res.ok) throw new Error(`GET ${path} answered ${res.status}`);
+  return new Uint8Array(await res.arrayBuffer());
 }
 
 function lineageParams(r: JobRecord): Record<string, unknown> {
