@@ -8,6 +8,7 @@ import { loadConfig } from '../config.ts';
 import { EmbedError, embedPrompt, normalizePrompt, type CacheOutcome } from '../embedding-cache.ts';
 import { errors, unwrap } from '../errors.ts';
 import { sha256HexOf } from '../keys.ts';
+import { rememberImage } from '../images/recent-images.ts';
 import { createRunnerPool, RunnerUnavailableError, type RunnerHandle, type RunnerPool } from '../runner/runner-pool.ts';
 import type { WebhookTarget } from '../webhooks/webhook-queue.ts';
 import type { ResolvedEmbeddings } from './drive.ts';
@@ -126,7 +127,10 @@ export async function createJob(c: Context<AppEnv>, raw: unknown, { webhook, ...
     const r = await resolveEmbeddings(c.env, pool, handle, input);
     cache = r.cache;
     // one call: the object records the job, starts it, and (Prefer: wait) answers when it ends
-    ({ job, created } = unwrap(await stub.create({ id, input: { ...input, model: draft.model ?? handle.model.id }, embeddingCache: cache, resolved: r.resolved, waitMs: wait * 1000, ...(webhook ? { webhook } : {}) })));
+    const made = unwrap(await stub.create({ id, input: { ...input, model: draft.model ?? handle.model.id }, embeddingCache: cache, resolved: r.resolved, waitMs: wait * 1000, ...(webhook ? { webhook } : {}) }));
+    ({ job, created } = made);
+    // the client's next request is likely the image: this isolate answers it from memory
+    for (const { id: imageId, png } of made.pngs ?? []) rememberImage(imageId, png);
   } else if (wait > 0 && !isTerminalStatus(job.status)) job = unwrap(await stub.waitFor(key.id, wait * 1000));
   const out: Record<string, string> = { Location: `/v1/jobs/${job.id}` };
   if (cache) out['X-Embedding-Cache'] = cache;

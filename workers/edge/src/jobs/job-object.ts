@@ -12,6 +12,7 @@ import { ApiError, errors, rpcError, type RpcResult } from '../errors.ts';
 import { createWebhookDeliverer, webhookLeaseMs } from '../webhooks/webhook-deliverer.ts';
 import { enqueueWebhook, newWebhookState, webhookEventFor, type WebhookState, type WebhookTarget } from '../webhooks/webhook-queue.ts';
 import { webhookSecretOf } from '../webhooks/webhook-secrets.ts';
+import { recentImage } from '../images/recent-images.ts';
 import { createAlarmSchedule, type AlarmName } from './alarms.ts';
 import { driveJob, tellRunnerCancel, type DriverHost, type ResolvedEmbeddings } from './drive.ts';
 import { canTransition, isTerminal, jobView, newRecord, type JobInput, type JobRecord } from './job-model.ts';
@@ -26,6 +27,13 @@ export interface CreateJobArgs {
   waitMs?: number;
   /** where to send the job's start and completed events (checked by the worker) */
   webhook?: WebhookTarget;
+}
+
+export interface CreatedJobResult {
+  job: Job;
+  created: boolean;
+  /** a waited job that succeeded: its (small) PNGs, already durable in R2 */
+  pngs?: { id: string; png: Uint8Array }[];
 }
 
 export interface StoredEvent {
@@ -206,11 +214,11 @@ export class JobObject extends DurableObject<Env> {
 
   // ---- RPC from the worker ------------------------------------------------
 
-  create(args: CreateJobArgs): Promise<RpcResult<{ job: Job; created: boolean }>> {
+  create(args: CreateJobArgs): Promise<RpcResult<CreatedJobResult>> {
     return answer(() => this.#createJob(args));
   }
 
-  async #createJob(args: CreateJobArgs): Promise<{ job: Job; created: boolean }> {
+  async #createJob(args: CreateJobArgs): Promise<CreatedJobResult> {
     const existing = this.#findExisting(args.input.ownerKeyId, args.input.requestHash);
     if (existing) return { job: existing, created: false };
     // Created here, not in the constructor: looking up an unknown job id writes nothing.
@@ -231,7 +239,12 @@ export class JobObject extends DurableObject<Env> {
     const job = args.waitMs ? await this.#waitForJob(args.input.ownerKeyId, args.waitMs) : jobView(r);
     // a terminal state was synced by its transition; anything else (not waited, or the wait ran out) is made durable here
     if (!isTerminal(job.status)) await this.ctx.storage.sync();
-    return { job, created: true };
+    // the images it just stored, for the worker to answer their GETs from memory (small ones, while this isolate has them)
+    const pngs = job.images.flatMap((img) => {
+      const png = recentImage(img.id);
+      return png ? [{ id: img.id, png }] : [];
+    });
+    return { job, created: true, ...(pngs.length > 0 ? { pngs } : {}) };
   }
 
   /** an idempotent replay: the job if it exists with this request; a conflict if with another */
