@@ -43,6 +43,8 @@ export function createCallbackDispatcher(opts: CallbackOptions): CallbackDispatc
     const data = { ...event.data };
     delete data.preview;
     delete data.previews;
+    // a callback carries the job view (below); its images are fetched from their urls, not carried inline
+    if (Array.isArray(data.images)) data.images = (data.images as Record<string, unknown>[]).map(({ png: _png, ...img }) => img);
     const payload: Record<string, unknown> = { jobId: job.id, event: { id: event.id, type: event.type, data } };
     if (isTerminalStatus(event.type)) payload.job = jobView(job);
     const body = JSON.stringify(payload);

@@ -2,7 +2,7 @@
 // (succeeded with its images, canceled, or failed with a code), counts it in the
 // metrics and logs it. Aborts (cancel, deadline, shutdown) only signal the engine;
 // the batch's outcome then says which ending applies.
-import type { TerminalStatus } from '@imagen-ts/protocol';
+import { inlinePngMaxBytes, type TerminalStatus } from '@imagen-ts/protocol';
 import type { BatchOutcome } from './engine-port.ts';
 import { type Job, type JobStore, imageFrom, isTerminal, jobView } from './job-store.ts';
 import { errorMessage, type Logger } from './log.ts';
@@ -41,8 +41,12 @@ export function createJobOutcomes(o: { store: JobStore; metrics: RunnerMetrics; 
     job.timings = result.timings;
     job.fingerprint = result.fingerprint;
     job.truncated = result.truncated;
-    const view = jobView(job);
-    if (o.store.finish(job, 'succeeded', { images: view.images, batch: job.batch, timings: result.timings })) record(job, 'succeeded');
+    // small PNGs inline: a caller following the stream (the edge) needs no request per image
+    const images = (jobView(job).images as Record<string, unknown>[]).map((img, i) => {
+      const png = job.images[i]?.png;
+      return png && png.byteLength <= inlinePngMaxBytes ? { ...img, png: Buffer.from(png).toString('base64') } : img;
+    });
+    if (o.store.finish(job, 'succeeded', { images, batch: job.batch, timings: result.timings })) record(job, 'succeeded');
   }
 
   return {

@@ -4,7 +4,8 @@
 // Drain and callbacks are in runner-drain.test.ts.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodePngRgb } from '../png/index.ts';
-import { bytesToBase64 } from '@imagen-ts/protocol';
+import { bytesToBase64, RunnerSucceededEvent } from '@imagen-ts/protocol';
+import { createHash } from 'node:crypto';
 import { fuzzRequests } from './testing/fuzz.ts';
 import { readSse, spawnRunner, type SpawnedRunner } from './testing/spawn-runner.ts';
 
@@ -144,6 +145,11 @@ describe('real runner (fixture model)', () => {
     expect(png.subarray(1, 4).toString()).toBe('PNG');
     // and every image's preview (here the one image's) on the latest one
     expect(previews.at(-1)?.data.previews).toEqual([previews.at(-1)?.data.preview]);
+    // the small PNG rides inline in `succeeded`: the bytes GET .../images/0 answers, under their sha256
+    const done = RunnerSucceededEvent.parse(events.at(-1)?.data);
+    const inline = Buffer.from(done.images[0]?.png ?? '', 'base64');
+    expect(createHash('sha256').update(inline).digest('hex')).toBe(done.images[0]?.sha256);
+    expect(Buffer.from(await (await A.call('GET', '/v1/jobs/sse/images/0')).arrayBuffer()).equals(inline)).toBe(true);
     const ids = events.map((e) => e.id);
     expect(ids).toEqual(ids.map((_, i) => i + 1));
     const resumed = await readSse(await A.call('GET', '/v1/jobs/sse/events', undefined, { 'last-event-id': '7' }));

@@ -124,8 +124,15 @@ export const RunnerJob = z.object({
 export type RunnerJob = z.infer<typeof RunnerJob>;
 export const RunnerJobEnvelope = z.object({ job: RunnerJob });
 
-/** a runner `succeeded` event's data: the images as GET /v1/jobs/:id lists them */
-export const RunnerSucceededEvent = z.object({ images: z.array(RunnerImage) });
+/** PNGs up to this size ride inline in the runner's `succeeded` event (saving the caller a request per image) */
+export const inlinePngMaxBytes = 64 << 10;
+
+/**
+ * a runner `succeeded` event's data: the images as GET /v1/jobs/:id lists them, each
+ * with its PNG (base64) inline when it is at most inlinePngMaxBytes; an older runner
+ * sends none, and a larger image is fetched from its url as before
+ */
+export const RunnerSucceededEvent = z.object({ images: z.array(RunnerImage.extend({ png: z.base64().optional() })) });
 export type RunnerSucceededEvent = z.infer<typeof RunnerSucceededEvent>;
 
 /** GET /v1/model on the runner: what a client needs to know before submitting */

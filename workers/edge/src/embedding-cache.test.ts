@@ -3,7 +3,7 @@ import { decodeEmbeddings } from '@imagen-ts/protocol';
 import { describe, expect, it } from 'vitest';
 import { fakeModel } from '../test/fake-runner.ts';
 import { call, createKey, runnerA, runnerB, stats, totalEmbedCalls, waitJob } from '../test/helpers.ts';
-import { embeddingCacheKey, normalizePrompt } from './embedding-cache.ts';
+import { embeddingCacheKey, forgetRecentEmbeddings, normalizePrompt } from './embedding-cache.ts';
 
 interface JobBody {
   id: string;
@@ -65,6 +65,24 @@ describe('embedding cache', () => {
     expect(sent).toHaveLength(2);
     expect(sent[0]?.embeddings).toBe(sent[1]?.embeddings);
     expect(sent[0]?.negativeEmbeddings).toBe(sent[1]?.negativeEmbeddings);
+  });
+
+  it('a hit is served from the isolate without KV, and from KV once the isolate forgot it', async () => {
+    const { key } = await createKey();
+    const prompt = `a tin robot ${crypto.randomUUID()}`;
+    const generate = (seed: number) => call('/v1/generations', { method: 'POST', key, json: { prompt, seed }, headers: { Prefer: 'wait=20' } });
+    expect((await generate(1)).headers.get('X-Embedding-Cache')).toBe('miss');
+    const kvKey = await embeddingCacheKey(fakeModel.textEncoder, normalizePrompt(prompt));
+    const stored = await env.EMBEDDINGS.get(kvKey, 'arrayBuffer');
+    const calls = await totalEmbedCalls();
+    // KV emptied behind the isolate's back: still a hit, from memory
+    await env.EMBEDDINGS.delete(kvKey);
+    expect((await generate(2)).headers.get('X-Embedding-Cache')).toBe('hit');
+    // forgotten, with KV back: a hit from KV
+    await env.EMBEDDINGS.put(kvKey, stored ?? new ArrayBuffer(0));
+    forgetRecentEmbeddings();
+    expect((await generate(3)).headers.get('X-Embedding-Cache')).toBe('hit');
+    expect(await totalEmbedCalls()).toBe(calls);
   });
 
   it('a different seed on a hit gives a different image (the cache does not pin images)', async () => {

@@ -49,6 +49,32 @@ const ttlSeconds = 365 * 24 * 3600;
 const inflight = new Map<string, Promise<CachedEmbedding>>();
 
 /**
+ * Embeddings this isolate read or stored lately, least recently used first (Map order):
+ * a busy prompt skips the KV round trip. Safe to keep: a key names one encoder's output
+ * for one prompt, which never changes. Bounded in bytes, so large encoders keep few.
+ */
+const recent = new Map<string, Uint8Array>();
+const recentMaxBytes = 16 << 20;
+let recentBytes = 0;
+
+function remember(key: string, bytes: Uint8Array): void {
+  if (bytes.byteLength > recentMaxBytes / 4 || recent.has(key)) return;
+  recent.set(key, bytes);
+  recentBytes += bytes.byteLength;
+  for (const [k, b] of recent) {
+    if (recentBytes <= recentMaxBytes) break;
+    recent.delete(k);
+    recentBytes -= b.byteLength;
+  }
+}
+
+/** for tests: forget what this isolate remembers, so the next lookup goes to KV */
+export function forgetRecentEmbeddings(): void {
+  recent.clear();
+  recentBytes = 0;
+}
+
+/**
  * The prompt's embeddings from KV, or from the runner's encoder on a miss (then stored).
  * Single-flight per cache key in the isolate: a request that finds the same key already
  * being looked up waits for that lookup (and shares its outcome, errors included).
@@ -56,10 +82,22 @@ const inflight = new Map<string, Promise<CachedEmbedding>>();
 export async function embedPrompt(kv: KVNamespace, pool: RunnerPool, runner: RunnerHandle, prompt: string): Promise<CachedEmbedding> {
   const normalized = normalizePrompt(prompt);
   const key = await embeddingCacheKey(runner.model.textEncoder, normalized);
+  const known = recent.get(key);
+  if (known) {
+    // most recently used last
+    recent.delete(key);
+    recent.set(key, known);
+    return { bytes: known, cache: 'hit' };
+  }
   // no await between the look and the set: no two callers can both start a flight
   const pending = inflight.get(key);
   if (pending) return pending;
-  const flight = lookupOrEmbed(kv, pool, runner, normalized, key).finally(() => inflight.delete(key));
+  const flight = lookupOrEmbed(kv, pool, runner, normalized, key)
+    .then((found) => {
+      remember(key, found.bytes);
+      return found;
+    })
+    .finally(() => inflight.delete(key));
   inflight.set(key, flight);
   return flight;
 }

@@ -9,6 +9,7 @@ import { createHash } from 'node:crypto';
 import {
   base64ToBytes,
   bytesToBase64,
+  inlinePngMaxBytes,
   createVerifier,
   encodeEmbeddings,
   EmbedRequest,
@@ -84,6 +85,10 @@ interface RunnerState {
   embedBusy: number;
   /** 429 answers to POST /v1/embed */
   embedBusyAnswers: number;
+  /** PNGs inline in the `succeeded` event, as a newer runner sends them (runner A); runner B is an older runner, fetched from */
+  inlinePngs: boolean;
+  /** GET /v1/jobs/:id/images/:index answered */
+  imageFetches: number;
 }
 
 export const signingSecret = 'edge-test-secret-0123456789';
@@ -93,7 +98,7 @@ const runners = new Map<string, RunnerState>();
 function state(host: string): RunnerState {
   let s = runners.get(host);
   if (!s) {
-    s = { mode: 'ok', embedCalls: 0, embedPrompts: [], tokenizeCalls: 0, jobs: new Map(), jobBodies: [], cancels: [], capacity: undefined, busyAnswers: 0, busyRetryAfter: 1, embedBusy: 0, embedBusyAnswers: 0 };
+    s = { mode: 'ok', embedCalls: 0, embedPrompts: [], tokenizeCalls: 0, jobs: new Map(), jobBodies: [], cancels: [], capacity: undefined, busyAnswers: 0, busyRetryAfter: 1, embedBusy: 0, embedBusyAnswers: 0, inlinePngs: host === 'runner-a.test', imageFetches: 0 };
     runners.set(host, s);
   }
   return s;
@@ -189,7 +194,11 @@ async function drive(s: RunnerState, job: FakeJob): Promise<void> {
   }
   job.images = Array.from({ length: Number(job.body.n) }, (_, i) => renderImage(job.body, i));
   job.status = 'succeeded';
-  emit('succeeded', { images: view(job).job.images });
+  const listed = view(job).job.images.map((img, i) => {
+    const png = job.images[i]?.png;
+    return s.inlinePngs && png && png.byteLength <= inlinePngMaxBytes ? { ...img, png: bytesToBase64(png) } : img;
+  });
+  emit('succeeded', { images: listed });
   finish();
 }
 
@@ -238,7 +247,7 @@ async function control(url: URL, request: Request): Promise<Response> {
   }
   if (url.pathname === '/__control/stats') {
     const s = state(host);
-    return json({ mode: s.mode, embedCalls: s.embedCalls, embedPrompts: s.embedPrompts, tokenizeCalls: s.tokenizeCalls, jobs: s.jobBodies, cancels: s.cancels, busyAnswers: s.busyAnswers, embedBusyAnswers: s.embedBusyAnswers });
+    return json({ mode: s.mode, embedCalls: s.embedCalls, embedPrompts: s.embedPrompts, tokenizeCalls: s.tokenizeCalls, jobs: s.jobBodies, cancels: s.cancels, busyAnswers: s.busyAnswers, embedBusyAnswers: s.embedBusyAnswers, imageFetches: s.imageFetches });
   }
   if (url.pathname === '/__control/webhooks') return receivedWebhooks(url);
   if (url.pathname === '/__control/a1111.png') {
@@ -327,6 +336,7 @@ export async function fakeRunner(request: Request): Promise<Response> {
   if (m[3] !== undefined) {
     const img = job.images[Number(m[3])];
     if (!img) return json({ error: { code: 'image_not_found', message: 'no such image' } }, 404);
+    s.imageFetches++;
     return new Response(img.png, { headers: { 'content-type': 'image/png' } });
   }
   return json(view(job));

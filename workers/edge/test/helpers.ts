@@ -57,6 +57,7 @@ export interface RunnerStats {
   cancels: string[];
   busyAnswers: number;
   embedBusyAnswers: number;
+  imageFetches: number;
 }
 
 export async function stats(runner: string): Promise<RunnerStats> {

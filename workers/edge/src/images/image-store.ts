@@ -1,6 +1,7 @@
 // Images in R2, content-addressed (images/<sha256>.png), with their metadata and
 // lineage in D1. Writing the same bytes twice stores them once.
 import type { ImageMeta } from '@imagen-ts/protocol';
+import { rememberImage } from './recent-images.ts';
 
 export const r2KeyOf = (id: string) => `images/${id}.png`;
 
@@ -37,7 +38,10 @@ export async function storeImage(env: Env, png: Uint8Array, id: string, size: { 
   // content-addressed: putting the same bytes again leaves one object
   const bytes = env.IMAGES.put(r2KeyOf(id), png, { httpMetadata: { contentType: 'image/png' }, sha256: id });
   const [r2, d1] = await Promise.allSettled([bytes, rows]);
-  if (r2.status === 'fulfilled' && d1.status === 'fulfilled') return;
+  if (r2.status === 'fulfilled' && d1.status === 'fulfilled') {
+    rememberImage(id, png);
+    return;
+  }
   if (r2.status === 'rejected' && d1.status === 'fulfilled') {
     const [image, line] = d1.value;
     const undo = [];

@@ -9,6 +9,7 @@ import { EmbedError, embedPrompt, normalizePrompt, type CacheOutcome } from '../
 import { errors, unwrap } from '../errors.ts';
 import { admit } from './admission.ts';
 import { sha256HexOf } from '../keys.ts';
+import { rememberImage } from '../images/recent-images.ts';
 import { createRunnerPool, RunnerUnavailableError, type RunnerHandle, type RunnerPool } from '../runner/runner-pool.ts';
 import type { WebhookTarget } from '../webhooks/webhook-queue.ts';
 import type { ResolvedEmbeddings } from './drive.ts';
@@ -142,7 +143,12 @@ export async function createJob(c: Context<AppEnv>, raw: unknown, { webhook, ...
       return { ...made, cache: r.cache };
     }));
   }
-  if (wait > 0 && !isTerminalStatus(job.status)) job = unwrap(await stub.waitFor(key.id, wait * 1000));
+  if (wait > 0 && !isTerminalStatus(job.status)) {
+    const waited = unwrap(await stub.waitFor(key.id, wait * 1000));
+    job = waited.job;
+    // the client's next request is likely the image: this isolate answers it from memory
+    for (const { id: imageId, png } of waited.pngs ?? []) rememberImage(imageId, png);
+  }
   const out: Record<string, string> = { Location: `/v1/jobs/${job.id}` };
   if (cache) out['X-Embedding-Cache'] = cache;
   else if (job.embeddingCache) out['X-Embedding-Cache'] = job.embeddingCache;

@@ -5,6 +5,7 @@
 // runner that answers busy (429, 503 + Retry-After) is back-pressure, not failure:
 // the job waits for its alarm without spending an attempt (back-pressure.ts).
 import {
+  base64ToBytes,
   bytesToBase64,
   isTerminalStatus,
   jobErrorCodes,
@@ -41,13 +42,18 @@ export interface DriverHost {
   progress(p: NonNullable<Job['progress']>, preview: string | undefined, previews?: string[]): void;
   retrying(data: Record<string, unknown>): void;
   setAlarm(at: number): Promise<void>;
+  /** resolves once every write so far is durable */
+  durable(): Promise<void>;
   setFollowAbort(ac: AbortController | undefined): void;
   /** what the worker resolved when it created the job; undefined after an eviction */
   resolved(): ResolvedEmbeddings | undefined;
 }
 
+/** an image as the runner's `succeeded` event lists it: a newer runner inlines a small PNG (base64) */
+type ListedImage = RunnerImage & { png?: string | undefined };
+
 type Outcome =
-  | { kind: 'succeeded'; images: RunnerImage[] | undefined }
+  | { kind: 'succeeded'; images: ListedImage[] | undefined }
   | { kind: 'failed'; code: string; message: string; retryable: boolean }
   | { kind: 'canceled' }
   | { kind: 'lost'; reason: string };
@@ -111,9 +117,10 @@ export async function driveJob(host: DriverHost, env: Env): Promise<void> {
     }
     if (!live()) return;
     host.save({ attempts: [...r.attempts, attempt], modelId: handle.model.id, runnerEventId: 0 });
-    // the watchdog: if this instance dies mid-attempt, the alarm resumes it (set first, so the transition's sync covers it)
+    // the watchdog: if this instance dies mid-attempt, the alarm resumes it
     await host.setAlarm(Date.now() + stallMs + 5000);
-
+    // one sync makes the new job (on its first attempt), the attempt and the watchdog durable before the runner hears of it
+    await host.durable();
     const submitted = await submit(pool, handle.spec, attempt, body);
     if (submitted?.kind === 'busy') {
       // back-pressure, not failure: no attempt spent, the runner stays in the pool; try another or wait (nextRunner)
@@ -122,8 +129,9 @@ export async function driveJob(host: DriverHost, env: Env): Promise<void> {
       host.save({ attempts: r.attempts, queue: deferred(currentWait(r, config.queueTimeoutSeconds * 1000, now), handle.spec.url, submitted.answer, now) });
       continue;
     }
-    if (submitted === undefined) await tookJob(host, r, config);
-    const outcome = submitted ?? (await follow(host, pool, handle.spec, attempt, stallMs));
+    // the runner took it: the running state is made durable while the event stream opens
+    const took = submitted === undefined ? tookJob(host, r, config) : undefined;
+    const outcome = submitted ?? (await follow(host, pool, handle.spec, attempt, stallMs, took));
     if (await settle(host, env, pool, handle.spec, attempt, outcome)) return;
   }
 }
@@ -290,7 +298,8 @@ async function submit(pool: RunnerPool, spec: RunnerSpec, attempt: Attempt, body
   return { kind: 'failed', code, message: `runner ${spec.url} refused attempt ${attempt.number}: ${message}`, retryable };
 }
 
-async function follow(host: DriverHost, pool: RunnerPool, spec: RunnerSpec, attempt: Attempt, stallMs: number): Promise<Outcome> {
+/** follows the attempt's event stream; `before` (the running transition) settles before any of its events is read */
+async function follow(host: DriverHost, pool: RunnerPool, spec: RunnerSpec, attempt: Attempt, stallMs: number, before?: Promise<void>): Promise<Outcome> {
   const ac = new AbortController();
   host.setFollowAbort(ac);
   let stalled = false;
@@ -307,7 +316,10 @@ async function follow(host: DriverHost, pool: RunnerPool, spec: RunnerSpec, atte
   try {
     const after = host.load()?.runnerEventId ?? 0;
     const path = `/v1/jobs/${encodeURIComponent(attempt.runnerJobId)}/events${after > 0 ? `?lastEventId=${after}` : ''}`;
-    const res = await pool.request(spec, { method: 'GET', path, signal: ac.signal, timeoutMs: 0, accept: 'text/event-stream' });
+    const opening = pool.request(spec, { method: 'GET', path, signal: ac.signal, timeoutMs: 0, accept: 'text/event-stream' });
+    // subscribers hear `running` before any progress; a failed transition ends the attempt (the catch below)
+    if (before) await Promise.all([before, opening]);
+    const res = await opening;
     if (!res.ok || !res.body) {
       await res.body?.cancel();
       return { kind: 'lost', reason: `event stream answered ${res.status}` };
@@ -331,6 +343,8 @@ async function follow(host: DriverHost, pool: RunnerPool, spec: RunnerSpec, atte
           const f = RunnerFailure.safeParse(JSON.parse(e.data));
           outcome = f.success ? { kind: 'failed', ...f.data } : { kind: 'failed', code: jobErrorCodes.runnerFailed, message: e.data.slice(0, 300), retryable: true };
         }
+        // terminal: settle now rather than after the runner closes the stream
+        return outcome === undefined ? undefined : 'stop';
       },
       activity,
     );
@@ -346,7 +360,7 @@ async function follow(host: DriverHost, pool: RunnerPool, spec: RunnerSpec, atte
 }
 
 /** the finished job's images as the runner lists them: from its `succeeded` event, else from GET /v1/jobs/:id */
-async function runnerImages(pool: RunnerPool, spec: RunnerSpec, path: string, n: number, listed: RunnerImage[] | undefined): Promise<RunnerImage[]> {
+async function runnerImages(pool: RunnerPool, spec: RunnerSpec, path: string, n: number, listed: ListedImage[] | undefined): Promise<ListedImage[]> {
   if (listed && listed.length === n) return listed;
   const res = await pool.request(spec, { method: 'GET', path });
   if (!res.ok) throw new Error(`GET ${path} answered ${res.status}`);
@@ -357,15 +371,13 @@ async function runnerImages(pool: RunnerPool, spec: RunnerSpec, path: string, n:
   return job.images;
 }
 
-async function collect(env: Env, pool: RunnerPool, spec: RunnerSpec, attempt: Attempt, r: JobRecord, listed: RunnerImage[] | undefined): Promise<JobImage[]> {
+async function collect(env: Env, pool: RunnerPool, spec: RunnerSpec, attempt: Attempt, r: JobRecord, listed: ListedImage[] | undefined): Promise<JobImage[]> {
   const path = `/v1/jobs/${encodeURIComponent(attempt.runnerJobId)}`;
   const images = await runnerImages(pool, spec, path, r.input.n, listed);
   const params = lineageParams(r);
   return Promise.all(
     images.map(async (img): Promise<JobImage> => {
-      const imgRes = await pool.request(spec, { method: 'GET', path: `${path}/images/${img.index}` });
-      if (!imgRes.ok) throw new Error(`image ${img.index} answered ${imgRes.status}`);
-      const png = new Uint8Array(await imgRes.arrayBuffer());
+      const png = img.png === undefined ? await fetchPng(pool, spec, `${path}/images/${img.index}`) : base64ToBytes(img.png);
       const id = await sha256OfBytes(png);
       if (id !== img.sha256) throw new Error(`image ${img.index}: bytes do not match the runner's sha256`);
       await storeImage(env, png, id, img, {
@@ -382,6 +394,12 @@ async function collect(env: Env, pool: RunnerPool, spec: RunnerSpec, attempt: At
       return { id, ...pixels, index: img.index, seed: img.seed, width: img.width, height: img.height, url: `/v1/images/${id}` };
     }),
   );
+}
+
+async function fetchPng(pool: RunnerPool, spec: RunnerSpec, path: string): Promise<Uint8Array> {
+  const res = await pool.request(spec, { method: 'GET', path });
+  if (!res.ok) throw new Error(`GET ${path} answered ${res.status}`);
+  return new Uint8Array(await res.arrayBuffer());
 }
 
 function lineageParams(r: JobRecord): Record<string, unknown> {

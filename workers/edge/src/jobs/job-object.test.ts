@@ -129,6 +129,25 @@ describe('jobs on the runner pool', () => {
     expect(got.filter((e) => e.event === 'state').map((e) => e.data.status)).toEqual(['queued', 'running', 'succeeded']);
   });
 
+  it("a newer runner's inline PNGs are stored without an image request; an older runner's are fetched; the same image either way", async () => {
+    const { key } = await createKey();
+    const on = async (runner: string, other: string) => {
+      await setMode(other, 'down');
+      resetRunnerStates();
+      const before = (await stats(runner)).imageFetches;
+      const { job } = await create(key, { prompt: 'a brass key', seed: 21, n: 2 }, { Prefer: 'wait=20' });
+      expect(job.status).toBe('succeeded');
+      await setMode(other, 'ok');
+      return { ids: job.images.map((i) => i.id), fetches: (await stats(runner)).imageFetches - before };
+    };
+    const inline = await on(runnerA, runnerB);
+    const fetched = await on(runnerB, runnerA);
+    expect(inline.fetches).toBe(0);
+    expect(fetched.fetches).toBe(2);
+    expect(fetched.ids).toEqual(inline.ids);
+    for (const id of inline.ids) expect((await call(`/v1/images/${id}`)).status).toBe(200);
+  });
+
   it('a runner that dies mid-job: the job is retried on another runner and succeeds', async () => {
     const { key } = await createKey();
     await setMode(runnerA, 'die-mid-job');

@@ -12,6 +12,7 @@ import { ApiError, errors, rpcError, type RpcResult } from '../errors.ts';
 import { createWebhookDeliverer, webhookLeaseMs } from '../webhooks/webhook-deliverer.ts';
 import { enqueueWebhook, newWebhookState, webhookEventFor, type WebhookState, type WebhookTarget } from '../webhooks/webhook-queue.ts';
 import { webhookSecretOf } from '../webhooks/webhook-secrets.ts';
+import { recentImage } from '../images/recent-images.ts';
 import { createAlarmSchedule, type AlarmName } from './alarms.ts';
 import { driveJob, tellRunnerCancel, type DriverHost, type ResolvedEmbeddings } from './drive.ts';
 import { canTransition, isTerminal, jobView, newRecord, type JobInput, type JobRecord } from './job-model.ts';
@@ -22,10 +23,19 @@ export interface CreateJobArgs {
   embeddingCache: 'hit' | 'miss' | null;
   /** the embeddings the worker already resolved (kept in memory only: after an eviction the driver reads the cache again) */
   resolved?: ResolvedEmbeddings;
-  /** Prefer: wait, in ms: answer once the job is terminal (and durable) or this has passed, in the same call */
-  waitMs?: number;
   /** where to send the job's start and completed events (checked by the worker) */
   webhook?: WebhookTarget;
+}
+
+export interface CreatedJobResult {
+  job: Job;
+  created: boolean;
+}
+
+/** a waited job, and when it succeeded, its (small) PNGs, already durable in R2 */
+export interface WaitedJob {
+  job: Job;
+  pngs?: { id: string; png: Uint8Array }[];
 }
 
 export interface StoredEvent {
@@ -90,6 +100,7 @@ export class JobObject extends DurableObject<Env> {
     progress: (p, preview, previews) => this.#progress(p, preview, previews),
     retrying: (data) => this.#broadcast(this.#append('retry', data)),
     setAlarm: (at) => this.#alarms.set('driver', at),
+    durable: () => this.ctx.storage.sync(),
     setFollowAbort: (ac) => {
       this.#followAbort = ac;
     },
@@ -205,11 +216,11 @@ export class JobObject extends DurableObject<Env> {
 
   // ---- RPC from the worker ------------------------------------------------
 
-  create(args: CreateJobArgs): Promise<RpcResult<{ job: Job; created: boolean }>> {
+  create(args: CreateJobArgs): Promise<RpcResult<CreatedJobResult>> {
     return answer(() => this.#createJob(args));
   }
 
-  async #createJob(args: CreateJobArgs): Promise<{ job: Job; created: boolean }> {
+  async #createJob(args: CreateJobArgs): Promise<CreatedJobResult> {
     const existing = this.#findExisting(args.input.ownerKeyId, args.input.requestHash);
     if (existing) return { job: existing, created: false };
     // Created here, not in the constructor: looking up an unknown job id writes nothing.
@@ -222,12 +233,14 @@ export class JobObject extends DurableObject<Env> {
     this.#resolved = args.resolved;
     this.#append('state', jobView(r));
     await this.#alarms.set('driver', Date.now() + kickoffWatchdogMs);
-    await this.ctx.storage.sync();
     // Driven now, in this instance, rather than after an alarm round trip; the alarm
-    // set above resumes the job if this instance is evicted before it ends.
+    // set above resumes the job if this instance is evicted before it ends. The driver
+    // syncs before it submits (the job and its first attempt); the caller hears of the
+    // job only once it is durable (below).
     this.#drive().catch((e: unknown) => console.error(`[edge] job ${r.id}: driver failed; its alarm retries:`, e));
-    const job = args.waitMs ? await this.#waitForJob(args.input.ownerKeyId, args.waitMs) : jobView(r);
-    return { job, created: true };
+    // the caller hears of the job once it is durable (Prefer: wait then waits with waitFor, outside the worker's admission)
+    await this.ctx.storage.sync();
+    return { job: jobView(r), created: true };
   }
 
   /** an idempotent replay: the job if it exists with this request; a conflict if with another */
@@ -247,9 +260,16 @@ export class JobObject extends DurableObject<Env> {
     return answer(() => jobView(this.#mustLoad(owner)));
   }
 
-  /** the job once it is terminal, or as it is after `ms` */
-  waitFor(owner: string, ms: number): Promise<RpcResult<Job>> {
-    return answer(() => this.#waitForJob(owner, ms));
+  /** the job once it is terminal, or as it is after `ms`; with the PNGs it just stored, so the worker can answer their GETs from memory */
+  waitFor(owner: string, ms: number): Promise<RpcResult<WaitedJob>> {
+    return answer(async () => {
+      const job = await this.#waitForJob(owner, ms);
+      const pngs = job.images.flatMap((img) => {
+        const png = recentImage(img.id);
+        return png ? [{ id: img.id, png }] : [];
+      });
+      return { job, ...(pngs.length > 0 ? { pngs } : {}) };
+    });
   }
 
   async #waitForJob(owner: string, ms: number): Promise<Job> {

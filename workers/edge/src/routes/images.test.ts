@@ -1,6 +1,7 @@
 import { env } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
 import { call, createKey, runnerA, runnerB, stats, waitJob } from '../../test/helpers.ts';
+import { forgetRecentImages } from '../images/recent-images.ts';
 
 interface JobBody {
   id: string;
@@ -45,6 +46,22 @@ describe('images', () => {
     expect((await call(img.url, { headers: { 'If-None-Match': `"${img.id}"` } })).status).toBe(304);
     expect((await call(`/v1/images/${'0'.repeat(64)}`)).status).toBe(404);
     expect(await env.IMAGES.head(`images/${img.id}.png`)).not.toBeNull();
+  });
+
+  it("a waited job's image is answered from the isolate's memory, the same bytes R2 holds; once forgotten, from R2", async () => {
+    const { key } = await createKey();
+    const img = (await generate(key, `a glass owl ${crypto.randomUUID()}`)).images[0];
+    if (!img) throw new Error('no image');
+    const stored = new Uint8Array(await ((await env.IMAGES.get(`images/${img.id}.png`))?.arrayBuffer() ?? new ArrayBuffer(0)));
+    // R2 emptied behind the isolate's back: still answered, so this GET did not read R2
+    await env.IMAGES.delete(`images/${img.id}.png`);
+    const fromMemory = await call(img.url);
+    expect(fromMemory.status).toBe(200);
+    expect(new Uint8Array(await fromMemory.arrayBuffer())).toEqual(stored);
+    forgetRecentImages();
+    expect((await call(img.url)).status).toBe(404);
+    await env.IMAGES.put(`images/${img.id}.png`, stored);
+    expect(new Uint8Array(await (await call(img.url)).arrayBuffer())).toEqual(stored);
   });
 
   it('meta shows lineage to its owner only', async () => {

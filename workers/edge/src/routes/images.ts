@@ -7,6 +7,7 @@ import { getImage, getImageMeta, inspectImage, upscaleImage } from '../api/route
 import type { AppEnv } from '../app-env.ts';
 import { errors } from '../errors.ts';
 import { imageMeta, r2KeyOf } from '../images/image-store.ts';
+import { recentImage } from '../images/recent-images.ts';
 import { createJob, pickRunner, randomSeed } from '../jobs/create-job.ts';
 import { nextStage } from '../jobs/job-model.ts';
 import { loadConfig } from '../config.ts';
@@ -45,10 +46,13 @@ export function registerImageRoutes(app: OpenAPIHono<AppEnv>): void {
     const etag = `"${id}"`;
     const cacheHeaders = { ETag: etag, 'Cache-Control': 'public, max-age=31536000, immutable' };
     const inm = c.req.header('if-none-match');
+    const known = recentImage(id);
     if (inm !== undefined && inm.split(',').some((t) => t.trim() === etag || t.trim() === `W/${etag}`)) {
       // content-addressed: the ETag matches only if the image exists, but a 304 for a guessed id reveals nothing
-      if (await c.env.IMAGES.head(r2KeyOf(id))) return c.body(null, 304, cacheHeaders);
+      if (known || (await c.env.IMAGES.head(r2KeyOf(id)))) return c.body(null, 304, cacheHeaders);
     }
+    // stored lately through this isolate (the image a waited job just made): no R2 read
+    if (known) return c.body(known as Uint8Array<ArrayBuffer>, 200, { ...cacheHeaders, 'Content-Type': 'image/png', 'Content-Length': String(known.byteLength) });
     const obj = await c.env.IMAGES.get(r2KeyOf(id));
     if (!obj) throw errors.notFound('image');
     return c.body(obj.body, 200, { ...cacheHeaders, 'Content-Type': 'image/png', 'Content-Length': String(obj.size) }) as never;

@@ -1,0 +1,91 @@
+// npm run floor:edge — what a request through local `wrangler dev` costs before the
+// edge does any work, and the CPU a waited generation burns in each process. Starts
+// one runner (fixture model) and the edge, then prints:
+//   1. p50 of GET /health through wrangler's entry (its proxy worker, in one workerd),
+//      straight to the edge's own workerd socket, and the runner's GET /v2/health/live;
+//   2. CPU ms per waited 64 px generation (+ its image GET) for each process, from
+//      /proc (Linux only), over 30 warm jobs.
+// Context for npm run bench:edge: its edge path makes two such requests per job.
+import { execSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { startEdge, startRunner } from '../../../test/integration/edge-harness.ts';
+
+const runner = await startRunner({});
+const edge = await startEdge([runner.url], [{ name: 'floor', scopes: ['generate'], ratePerMinute: 100_000 }]);
+const auth = { Authorization: `Bearer ${edge.keys.floor ?? ''}`, 'Content-Type': 'application/json' };
+
+async function p50(f: () => Promise<unknown>, n = 60): Promise<number> {
+  for (let i = 0; i < 5; i++) await f();
+  const xs: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const t = performance.now();
+    await f();
+    xs.push(performance.now() - t);
+  }
+  return xs.sort((a, b) => a - b)[Math.floor(n / 2)] ?? NaN;
+}
+
+/** the process and its descendants */
+function tree(root: number | undefined): number[] {
+  const rows = execSync('ps -eo pid=,ppid=').toString().trim().split('\n').map((l) => l.trim().split(/\s+/).map(Number));
+  const all = root === undefined ? [] : [root];
+  for (let i = 0; i < all.length; i++) for (const [pid, ppid] of rows) if (ppid === all[i] && pid !== undefined) all.push(pid);
+  return all;
+}
+
+const cpuMs = (pid: number) => {
+  try {
+    const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
+    return (Number(f[11]) + Number(f[12])) * 10; // utime + stime, in 10 ms ticks
+  } catch {
+    return 0;
+  }
+};
+const nameOf = (pid: number) => readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').slice(0, 3).join(' ').replace(/\S*\/node_modules\//g, '').slice(0, 70);
+
+/** the edge's own workerd socket: wrangler's entry port forwards to it */
+async function innerPort(): Promise<string | undefined> {
+  const listening = execSync('ss -ltnp').toString().split('\n');
+  const entry = new URL(edge.url).port;
+  const pids = new Set(tree(edge.child.pid).map(String));
+  const ports = listening.filter((l) => [...pids].some((p) => l.includes(`pid=${p},`))).map((l) => /127\.0\.0\.1:(\d+)/.exec(l)?.[1]);
+  for (const port of ports) {
+    if (!port || port === entry) continue;
+    try {
+      if ((await fetch(`http://127.0.0.1:${port}/health`, { signal: AbortSignal.timeout(1000) })).ok) return port;
+    } catch {
+      // not an HTTP socket of the worker
+    }
+  }
+  return undefined;
+}
+
+async function generate(seed: number): Promise<void> {
+  const res = await fetch(`${edge.url}/v1/generations`, { method: 'POST', headers: { ...auth, Prefer: 'wait=60' }, body: JSON.stringify({ prompt: 'a lighthouse on a cliff at dawn', seed, size: 64, steps: 2 }) });
+  const job = (await res.json()) as { images: { url: string }[] };
+  await (await fetch(`${edge.url}${job.images[0]?.url ?? ''}`)).arrayBuffer();
+}
+
+try {
+  const inner = await innerPort();
+  const get = (url: string) => async () => (await fetch(url)).text();
+  const f = (x: number) => `${x.toFixed(1).padStart(6)} ms`;
+  const out = [`GET /health p50 (60 requests each)`, `  through wrangler dev's entry     ${f(await p50(get(`${edge.url}/health`)))}`];
+  if (inner) out.push(`  the edge's own workerd socket    ${f(await p50(get(`http://127.0.0.1:${inner}/health`)))}`);
+  out.push(`  runner /v2/health/live           ${f(await p50(get(`${runner.url}/v2/health/live`)))}`);
+
+  for (let i = 0; i < 10; i++) await generate(i);
+  const pids = [...tree(edge.child.pid), ...tree(runner.child.pid)];
+  const before = pids.map(cpuMs);
+  const jobs = 30;
+  for (let i = 0; i < jobs; i++) await generate(100 + i);
+  out.push(`CPU per waited generation + image GET (${jobs} jobs)`);
+  pids.forEach((pid, i) => {
+    const ms = (cpuMs(pid) - (before[i] ?? 0)) / jobs;
+    if (ms > 0) out.push(`  ${f(ms)}  ${nameOf(pid)}`);
+  });
+  process.stdout.write(`${out.join('\n')}\n`);
+} finally {
+  await edge.stop();
+  await runner.stop();
+}
