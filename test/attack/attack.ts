@@ -2,7 +2,7 @@
 // (wrangler dev, local state in a temp folder) and two real runners serving the
 // fixture model, all on 127.0.0.1 free ports, and prints one table of
 // sent / expected / got. Exits 1 when any row misses its expectation.
-//   npm run attack -- [--jobs 600] [--burst-timeout-s 480] [--only burst,restart]
+//   npm run attack -- [--jobs 600] [--burst-timeout-s 480] [--burst-wait-s 0] [--only burst,restart]
 import { parseArgs } from 'node:util';
 import { fixtureAvailable, startEdge, startRunner, type EdgeProc, type RunnerProc } from '../integration/edge-harness.ts';
 import { badKeys, burst, crossRunnerReplay, deepNotebook, embedSingleFlight, inspectPayloads, restartReplay, revocation, unsignedBodies } from './checks.ts';
@@ -12,6 +12,8 @@ const { values } = parseArgs({
   options: {
     jobs: { type: 'string', default: '600' },
     'burst-timeout-s': { type: 'string', default: '480' },
+    /** the burst's requests ask Prefer: wait=N (0: none, every job is polled for) */
+    'burst-wait-s': { type: 'string', default: '0' },
     /** for iterating on one part: a comma-separated subset of keys,revocation,inspect,notebook,embeds,replays,burst,restart */
     only: { type: 'string' },
   },
@@ -22,6 +24,8 @@ for (const p of only) if (!(parts as readonly string[]).includes(p)) throw new E
 const runs = (part: (typeof parts)[number]) => only.has(part);
 const jobs = Number(values.jobs);
 const burstTimeoutS = Number(values['burst-timeout-s']);
+const burstWaitS = Number(values['burst-wait-s']);
+if (!Number.isInteger(burstWaitS) || burstWaitS < 0 || burstWaitS > 300) throw new Error('--burst-wait-s: an integer in [0, 300]');
 if (!Number.isInteger(jobs) || jobs < 1 || jobs > 5000) throw new Error('--jobs: an integer in [1, 5000]');
 if (!Number.isInteger(burstTimeoutS) || burstTimeoutS < 10 || burstTimeoutS > 3600) throw new Error('--burst-timeout-s: an integer in [10, 3600]');
 if (!fixtureAvailable()) throw new Error('models/fixtures/tiny is missing: the attack runs the runners on the fixture model');
@@ -78,7 +82,7 @@ async function run(): Promise<void> {
       // the burst runs against two healthy runners; the restart comes after it
       log(`burst of ${jobs} jobs (up to ${burstTimeoutS} s)`);
       const refusedBefore = await runner401s([procs.a, procs.b]);
-      rows.push(await burst(edge, jobs, burstTimeoutS * 1000));
+      rows.push(await burst(edge, jobs, burstTimeoutS * 1000, burstWaitS));
       const refused = (await runner401s([procs.a, procs.b])) - refusedBefore;
       rows.push({ check: "the edge's own signed requests", sent: 'every edge → runner request during the burst', expected: '0 refused by a runner (401)', got: `${refused} refused`, ok: refused === 0 });
       log('burst done');

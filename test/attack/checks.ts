@@ -210,12 +210,15 @@ export async function revocation(edge: EdgeClient, proc: EdgeProc, warmKey: stri
   };
 }
 
-export async function burst(edge: EdgeClient, n: number, timeoutMs: number): Promise<Row> {
+export async function burst(edge: EdgeClient, n: number, timeoutMs: number, waitSeconds = 0): Promise<Row> {
   const t0 = performance.now();
+  const sentBefore = edge.sent.count;
+  // Prefer: wait holds each request until its job ends (or the wait does), instead of polling for it
+  const prefer: Record<string, string> = waitSeconds > 0 ? { prefer: `wait=${waitSeconds}` } : {};
   const firstMessage = new Map<string, string>();
   const submitted = await Promise.all(
     Array.from({ length: n }, async (_, i) => {
-      const res = await edge.call('/v1/generations', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ prompt: `burst prompt ${i % 4}`, seed: i + 1, size: 64 }) }).catch(() => undefined);
+      const res = await edge.call('/v1/generations', { method: 'POST', headers: { 'content-type': 'application/json', ...prefer }, body: JSON.stringify({ prompt: `burst prompt ${i % 4}`, seed: i + 1, size: 64 }) }).catch(() => undefined);
       if (!res) return { status: 'no answer', id: undefined };
       const body = (await res.json().catch(() => ({}))) as { id?: string; error?: { code?: string; message?: string } };
       if (body.error?.code && !firstMessage.has(body.error.code)) firstMessage.set(body.error.code, body.error.message ?? '');
@@ -230,9 +233,10 @@ export async function burst(edge: EdgeClient, n: number, timeoutMs: number): Pro
   const outcome = (j: JobView) => (j.status === 'failed' ? `failed ${j.error?.code ?? '?'}` : j.status);
   const failed = jobs.filter((j) => j.status === 'failed' && j.error?.code !== 'queue_timeout').length;
   const unfinished = ids.length - jobs.filter((j) => j.status === 'succeeded' || j.status === 'failed').length;
+  const polls = edge.sent.count - sentBefore - n;
   return {
     check: 'job burst against two runners',
-    sent: `${n} concurrent POST /v1/generations (fixture model, 64 px)`,
+    sent: `${n} concurrent POST /v1/generations (fixture model, 64 px${waitSeconds > 0 ? `, Prefer: wait=${waitSeconds}` : ''}), then ${polls} GET /v1/jobs/:id polls until all ended`,
     expected: `${n} accepted, 0 failed (queue_timeout allowed), all done`,
     got: `submit: ${tally(submitted, (x) => x.status)}; after ${s} s: ${tally(jobs, outcome)}`,
     ok: ids.length === n && failed === 0 && unfinished === 0,

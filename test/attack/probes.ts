@@ -12,15 +12,20 @@ export interface Row {
 
 export interface EdgeClient {
   call(path: string, init?: RequestInit & { key?: string }): Promise<Response>;
+  /** requests sent so far */
+  sent: { count: number };
   /** responses with status >= 500, and requests that got no response */
   fivexx: { count: number; samples: string[] };
 }
 
 export function createEdgeClient(base: string, defaultKey: string): EdgeClient {
   const fivexx = { count: 0, samples: [] as string[] };
+  const sent = { count: 0 };
   return {
     fivexx,
+    sent,
     async call(path, init = {}) {
+      sent.count++;
       const { key = defaultKey, headers, ...rest } = init;
       const h = new Headers(headers);
       if (key && !h.has('authorization')) h.set('authorization', `Bearer ${key}`);
