@@ -3,6 +3,7 @@
 // the stored bytes to the runner and skips the text encoder; the null prompt
 // ("" for classifier-free guidance) is cached the same way.
 import { decodeEmbeddings, embeddingContentType } from '@imagen-ts/protocol';
+import { createByteLru } from './byte-lru.ts';
 import { busyAnswer, type BusyAnswer } from './jobs/back-pressure.ts';
 import { sha256HexOf } from './keys.ts';
 import type { RunnerHandle, RunnerPool } from './runner/runner-pool.ts';
@@ -53,25 +54,11 @@ const inflight = new Map<string, Promise<CachedEmbedding>>();
  * a busy prompt skips the KV round trip. Safe to keep: a key names one encoder's output
  * for one prompt, which never changes. Bounded in bytes, so large encoders keep few.
  */
-const recent = new Map<string, Uint8Array>();
-const recentMaxBytes = 16 << 20;
-let recentBytes = 0;
-
-function remember(key: string, bytes: Uint8Array): void {
-  if (bytes.byteLength > recentMaxBytes / 4 || recent.has(key)) return;
-  recent.set(key, bytes);
-  recentBytes += bytes.byteLength;
-  for (const [k, b] of recent) {
-    if (recentBytes <= recentMaxBytes) break;
-    recent.delete(k);
-    recentBytes -= b.byteLength;
-  }
-}
+const recent = createByteLru({ maxBytes: 16 << 20, maxEntryBytes: 4 << 20 });
 
 /** for tests: forget what this isolate remembers, so the next lookup goes to KV */
 export function forgetRecentEmbeddings(): void {
   recent.clear();
-  recentBytes = 0;
 }
 
 /**
@@ -83,18 +70,13 @@ export async function embedPrompt(kv: KVNamespace, pool: RunnerPool, runner: Run
   const normalized = normalizePrompt(prompt);
   const key = await embeddingCacheKey(runner.model.textEncoder, normalized);
   const known = recent.get(key);
-  if (known) {
-    // most recently used last
-    recent.delete(key);
-    recent.set(key, known);
-    return { bytes: known, cache: 'hit' };
-  }
+  if (known) return { bytes: known, cache: 'hit' };
   // no await between the look and the set: no two callers can both start a flight
   const pending = inflight.get(key);
   if (pending) return pending;
   const flight = lookupOrEmbed(kv, pool, runner, normalized, key)
     .then((found) => {
-      remember(key, found.bytes);
+      recent.set(key, found.bytes);
       return found;
     })
     .finally(() => inflight.delete(key));
