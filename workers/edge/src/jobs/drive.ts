@@ -95,7 +95,7 @@ export async function driveJob(host: DriverHost, env: Env): Promise<void> {
       if (e instanceof EmbedError && e.busy) {
         // the runner's encoder is busy: back-pressure, exactly as a busy submit below
         if (!live()) return;
-        host.save({ queue: deferred(currentWait(r, config.queueTimeoutSeconds * 1000, Date.now()), handle.spec.url, e.busy, Date.now()) });
+        deferTo(host, r, config, handle.spec.url, e.busy);
         continue;
       }
       if (e instanceof EmbedError && e.runnerFault) {
@@ -118,8 +118,7 @@ export async function driveJob(host: DriverHost, env: Env): Promise<void> {
     if (submitted?.kind === 'busy') {
       // back-pressure, not failure: no attempt spent, the runner stays in the pool; try another or wait (nextRunner)
       if (!live()) return;
-      const now = Date.now();
-      host.save({ attempts: r.attempts, queue: deferred(currentWait(r, config.queueTimeoutSeconds * 1000, now), handle.spec.url, submitted.answer, now) });
+      deferTo(host, r, config, handle.spec.url, submitted.answer);
       continue;
     }
     // the runner took it: the running state is made durable while the event stream opens
@@ -127,6 +126,12 @@ export async function driveJob(host: DriverHost, env: Env): Promise<void> {
     const outcome = submitted ?? (await follow(host, pool, handle.spec, attempt, stallMs, took));
     if (await settle(host, env, pool, handle.spec, attempt, outcome)) return;
   }
+}
+
+/** a runner answered busy: the job keeps waiting (its attempts as they were at `r`), that runner left alone until its Retry-After */
+function deferTo(host: DriverHost, r: JobRecord, config: EdgeConfig, runner: string, answer: BusyAnswer): void {
+  const now = Date.now();
+  host.save({ attempts: r.attempts, queue: deferred(currentWait(r, config.queueTimeoutSeconds * 1000, now), runner, answer, now) });
 }
 
 function liveRecord(host: DriverHost): JobRecord | undefined {
