@@ -2,7 +2,11 @@
 // (wrangler dev, local state in a temp folder) and two real runners serving the
 // fixture model, all on 127.0.0.1 free ports, and prints one table of
 // sent / expected / got. Exits 1 when any row misses its expectation.
-//   npm run attack -- [--jobs 600] [--burst-timeout-s 480] [--burst-wait-s 0] [--only burst,restart]
+//   npm run attack -- [--jobs 600] [--burst-timeout-s 480] [--burst-wait-s 0] [--runners idle|normal] [--only burst,restart]
+// The runners stand in for GPU machines but share this machine's cores with the edge, so
+// by default they run under SCHED_IDLE (--runners idle): /health measures the edge, not how
+// much CPU two busy runners leave it (as normal processes they took 125% of 2 cores during
+// the burst and the edge 31%, waiting ~600 ms of every second for a CPU).
 import { parseArgs } from 'node:util';
 import { fixtureAvailable, startEdge, startRunner, type EdgeProc, type RunnerProc } from '../integration/edge-harness.ts';
 import { badKeys, burst, crossRunnerReplay, deepNotebook, embedSingleFlight, inspectPayloads, restartReplay, revocation, unsignedBodies } from './checks.ts';
@@ -16,6 +20,8 @@ const { values } = parseArgs({
     'burst-wait-s': { type: 'string', default: '0' },
     /** for iterating on one part: a comma-separated subset of keys,revocation,inspect,notebook,embeds,replays,burst,restart */
     only: { type: 'string' },
+    /** the runners' CPU scheduling: idle (SCHED_IDLE) or normal (the edge's) */
+    runners: { type: 'string', default: 'idle' },
   },
 });
 const parts = ['keys', 'revocation', 'inspect', 'notebook', 'embeds', 'replays', 'burst', 'restart'] as const;
@@ -27,6 +33,8 @@ const burstTimeoutS = Number(values['burst-timeout-s']);
 const burstWaitS = Number(values['burst-wait-s']);
 if (!Number.isInteger(burstWaitS) || burstWaitS < 0 || burstWaitS > 300) throw new Error('--burst-wait-s: an integer in [0, 300]');
 if (!Number.isInteger(jobs) || jobs < 1 || jobs > 5000) throw new Error('--jobs: an integer in [1, 5000]');
+if (values.runners !== 'idle' && values.runners !== 'normal') throw new Error('--runners: idle or normal');
+const runnerOptions = { schedIdle: values.runners === 'idle' };
 if (!Number.isInteger(burstTimeoutS) || burstTimeoutS < 10 || burstTimeoutS > 3600) throw new Error('--burst-timeout-s: an integer in [10, 3600]');
 if (!fixtureAvailable()) throw new Error('models/fixtures/tiny is missing: the attack runs the runners on the fixture model');
 
@@ -37,8 +45,8 @@ const procs: { a?: RunnerProc; b?: RunnerProc; edge?: EdgeProc } = {};
 const rows: Row[] = [];
 
 async function run(): Promise<void> {
-  log('starting two runners (fixture model) and the edge (wrangler dev) on free 127.0.0.1 ports');
-  [procs.a, procs.b] = await Promise.all([startRunner(), startRunner()]);
+  log(`starting two runners (fixture model, ${values.runners} CPU scheduling) and the edge (wrangler dev) on free 127.0.0.1 ports`);
+  [procs.a, procs.b] = await Promise.all([startRunner({}, runnerOptions), startRunner({}, runnerOptions)]);
   procs.edge = await startEdge(
     [procs.a.url, procs.b.url],
     [
@@ -89,7 +97,7 @@ async function run(): Promise<void> {
     }
     if (runs('restart')) {
       log('restart replay');
-      const restarted = await restartReplay(procs.a);
+      const restarted = await restartReplay(procs.a, runnerOptions);
       procs.a = restarted.runner;
       rows.push(restarted.row);
     }

@@ -2,7 +2,7 @@
 // came back, and says what was expected; none of them assumes the fix is there.
 import { signRequest, signingHeaders } from '@imagen-ts/protocol';
 import { keyIdOf } from '../../workers/edge/src/keys.ts';
-import { edgeSql, signingKey, startRunner, type EdgeProc, type RunnerProc } from '../integration/edge-harness.ts';
+import { edgeSql, signingKey, startRunner, type EdgeProc, type RunnerOptions, type RunnerProc } from '../integration/edge-harness.ts';
 import { badAuthHeaders, colonlessParametersPng, deepNotebookJson, ztxtBombPng } from './payloads.ts';
 import { pollJobs, stallMs, stallSummary, tally, type EdgeClient, type HealthProbe, type JobView, type Row } from './probes.ts';
 
@@ -49,13 +49,13 @@ export async function crossRunnerReplay(a: RunnerProc, b: RunnerProc): Promise<R
 }
 
 /** restarts runner A in place (same port, same state dir) and replays a request it accepted before */
-export async function restartReplay(a: RunnerProc): Promise<{ row: Row; runner: RunnerProc }> {
+export async function restartReplay(a: RunnerProc, options: RunnerOptions): Promise<{ row: Row; runner: RunnerProc }> {
   const send = await capturedJob(a, `attack-restart-${Date.now()}`);
   const first = await send(a.url);
   await sleep(500); // let the job finish, so the drain is quick
   await a.stop('SIGTERM');
   const t0 = performance.now();
-  const restarted = await startRunner({ RUNNER_PORT: new URL(a.url).port });
+  const restarted = await startRunner({ RUNNER_PORT: new URL(a.url).port }, options);
   const restartMs = Math.round(performance.now() - t0);
   const replay = await send(restarted.url);
   return {

@@ -37,7 +37,8 @@ async function ownSocket(entryUrl: string, root: number | undefined): Promise<st
   throw new Error('no socket of the edge besides wrangler’s entry answers /health');
 }
 
-const [a, b] = await Promise.all([startRunner(), startRunner()]);
+// SCHED_IDLE, as in npm run attack: the runners stand in for GPU machines
+const [a, b] = await Promise.all([startRunner({}, { schedIdle: true }), startRunner({}, { schedIdle: true })]);
 const edge = await startEdge([a.url, b.url], [{ name: 'main', scopes: ['generate'], ratePerMinute: 1_000_000 }], { RUNNER_STALL_SECONDS: '15' });
 try {
   const own = await ownSocket(edge.url, edge.child.pid);

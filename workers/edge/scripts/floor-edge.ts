@@ -4,11 +4,15 @@
 //   1. p50 of GET /health through wrangler's entry (its proxy worker, in one workerd),
 //      straight to the edge's own workerd socket, and the runner's GET /v2/health/live;
 //   2. CPU ms per waited 64 px generation (+ its image GET) for each process, from
-//      /proc (Linux only), over 30 warm jobs.
+//      /proc (Linux only), over 30 warm jobs;
+//   3. the platform floor: a worker with none of our code (test/platform-floor/) doing
+//      only the durable writes one job makes — a job object's record three times, a
+//      10 KiB R2 object and a D1 row — p50 on its own workerd socket, per kind of write.
 // Context for npm run bench:edge: its edge path makes two such requests per job.
 import { execSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
-import { startEdge, startRunner } from '../../../test/integration/edge-harness.ts';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { repoRoot, startEdge, startRunner, startWranglerDev } from '../../../test/integration/edge-harness.ts';
 
 const runner = await startRunner({});
 const edge = await startEdge([runner.url], [{ name: 'floor', scopes: ['generate'], ratePerMinute: 100_000 }]);
@@ -43,11 +47,11 @@ const cpuMs = (pid: number) => {
 };
 const nameOf = (pid: number) => readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').slice(0, 3).join(' ').replace(/\S*\/node_modules\//g, '').slice(0, 70);
 
-/** the edge's own workerd socket: wrangler's entry port forwards to it */
-async function innerPort(): Promise<string | undefined> {
+/** a worker's own workerd socket: wrangler's entry port forwards to it */
+async function innerPort(worker: { url: string; child: { pid?: number | undefined } } = edge): Promise<string | undefined> {
   const listening = execSync('ss -ltnp').toString().split('\n');
-  const entry = new URL(edge.url).port;
-  const pids = new Set(tree(edge.child.pid).map(String));
+  const entry = new URL(worker.url).port;
+  const pids = new Set(tree(worker.child.pid).map(String));
   const ports = listening.filter((l) => [...pids].some((p) => l.includes(`pid=${p},`))).map((l) => /127\.0\.0\.1:(\d+)/.exec(l)?.[1]);
   for (const port of ports) {
     if (!port || port === entry) continue;
@@ -64,6 +68,30 @@ async function generate(seed: number): Promise<void> {
   const res = await fetch(`${edge.url}/v1/generations`, { method: 'POST', headers: { ...auth, Prefer: 'wait=60' }, body: JSON.stringify({ prompt: 'a lighthouse on a cliff at dawn', seed, size: 64, steps: 2 }) });
   const job = (await res.json()) as { images: { url: string }[] };
   await (await fetch(`${edge.url}${job.images[0]?.url ?? ''}`)).arrayBuffer();
+}
+
+async function platformFloor(f: (x: number) => string): Promise<string[]> {
+  const persist = mkdtempSync(resolve(repoRoot, '.local/tmp/platform-floor-'));
+  const { proc, url } = await startWranglerDev({ cwd: resolve(repoRoot, 'workers/edge/test/platform-floor'), persist, readyPath: '/health' });
+  try {
+    await fetch(`${url}/setup`);
+    const own = await innerPort({ url, child: proc.child });
+    const base = own ? `http://127.0.0.1:${own}` : url;
+    const post = (path: string) => async () => (await fetch(`${base}${path}`, { method: 'POST' })).text();
+    const out = [`platform floor: a worker with none of our code (${own ? 'its own workerd socket' : "wrangler's entry"}), p50 of 60`];
+    const rows: [string, string][] = [
+      ['/noop', 'a request, nothing stored'],
+      ['/object', 'a new job object, one record write'],
+      ['/r2', 'one 10 KiB R2 put'],
+      ['/d1', 'one D1 INSERT'],
+      ['/job', "one job's writes: 3 records, R2 + D1"],
+    ];
+    for (const [path, what] of rows) out.push(`  ${what.padEnd(38)} ${f(await p50(post(path)))}`);
+    return out;
+  } finally {
+    await proc.stop();
+    rmSync(persist, { recursive: true, force: true });
+  }
 }
 
 try {
@@ -84,6 +112,7 @@ try {
     const ms = (cpuMs(pid) - (before[i] ?? 0)) / jobs;
     if (ms > 0) out.push(`  ${f(ms)}  ${nameOf(pid)}`);
   });
+  out.push(...(await platformFloor(f)));
   process.stdout.write(`${out.join('\n')}\n`);
 } finally {
   await edge.stop();

@@ -11,5 +11,9 @@ export interface ApiKeyRecord {
 
 export interface AppEnv {
   Bindings: Env;
-  Variables: { apiKey: ApiKeyRecord };
+  Variables: {
+    apiKey: ApiKeyRecord;
+    /** a job submission's admission place (jobs/admission.ts), given back once its job exists */
+    leaveAdmission?: () => void;
+  };
 }

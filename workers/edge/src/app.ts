@@ -8,6 +8,7 @@ import { healthRoute } from './api/routes.ts';
 import { maxNotebookBytes } from '@imagen-ts/protocol';
 import type { AppEnv } from './app-env.ts';
 import { authenticate, requireScope } from './auth.ts';
+import { admission } from './jobs/admission.ts';
 import { loadConfig } from './config.ts';
 import type { Scope } from './keys.ts';
 import { errorResponse, errors, fromZodError } from './errors.ts';
@@ -77,6 +78,8 @@ export function createApp(): OpenAPIHono<AppEnv> {
       maxAge: 600,
     }),
   );
+  // before the body is read or the key checked: a burst of submissions waits at the door
+  app.use('*', admission);
   app.use('*', limitBody);
   app.use('*', auth);
 

@@ -57,6 +57,20 @@ describe('createSemaphore', () => {
     expect(ran).toBe(true);
   });
 
+  it('acquire() holds a place until its release, and a second release frees nothing more', async () => {
+    const sem = createSemaphore(1);
+    const release = await sem.acquire();
+    const other = sem.acquire();
+    await new Promise((r) => setTimeout(r, 20));
+    expect(sem.load()).toEqual({ active: 1, pending: 1 });
+    release();
+    const releaseOther = await other;
+    release();
+    expect(sem.load()).toEqual({ active: 1, pending: 0 });
+    releaseOther();
+    expect(sem.load()).toEqual({ active: 0, pending: 0 });
+  });
+
   it('refuses a limit below 1', () => {
     expect(() => createSemaphore(0)).toThrow(RangeError);
   });

@@ -13,6 +13,8 @@
 export interface Semaphore {
   /** runs `fn` once fewer than `limit` callers are inside */
   run<T>(fn: () => Promise<T>): Promise<T>;
+  /** waits for a place and returns its release (idempotent: a second call does nothing) */
+  acquire(): Promise<() => void>;
   /** callers inside (leases not expired) and waiting */
   load(): { active: number; pending: number };
 }
@@ -64,6 +66,10 @@ export function createSemaphore(limit: number, opts: SemaphoreOptions = {}): Sem
       } finally {
         inside.delete(lease);
       }
+    },
+    async acquire() {
+      const lease = await enter();
+      return () => void inside.delete(lease);
     },
     load: () => ({ active: inside.size, pending }),
   };

@@ -7,7 +7,7 @@ import type { AppEnv } from '../app-env.ts';
 import { loadConfig } from '../config.ts';
 import { EmbedError, embedPrompt, normalizePrompt, type CacheOutcome } from '../embedding-cache.ts';
 import { errors, unwrap } from '../errors.ts';
-import { admit } from './admission.ts';
+import { admitted } from './admission.ts';
 import { sha256HexOf } from '../keys.ts';
 import { rememberImage } from '../images/recent-images.ts';
 import { createRunnerPool, RunnerUnavailableError, type RunnerHandle, type RunnerPool } from '../runner/runner-pool.ts';
@@ -132,16 +132,19 @@ export async function createJob(c: Context<AppEnv>, raw: unknown, { webhook, ...
   let cache: CacheOutcome | null = null;
   let job: Job | undefined;
   let created = false;
-  if (headers['idempotency-key'] !== undefined) job = unwrap(await stub.existing(key.id, requestHash)) ?? undefined;
-  if (!job) {
-    // admitted a few at a time (admission.ts); a waited request waits outside, holding no slot
-    ({ job, created, cache } = await admit(async () => {
+  // admitted a few at a time (admission.ts): the place was taken at the door; a waited request waits outside it
+  const leave = await admitted(c.get('leaveAdmission'));
+  try {
+    if (headers['idempotency-key'] !== undefined) job = unwrap(await stub.existing(key.id, requestHash)) ?? undefined;
+    if (!job) {
       const pool = createRunnerPool(loadConfig(c.env));
       const handle = runner ?? (await pickRunner(c.env, draft.model, pool));
       const r = await resolveEmbeddings(c.env, pool, handle, input);
-      const made = unwrap(await stub.create({ id, input: { ...input, model: draft.model ?? handle.model.id }, embeddingCache: r.cache, resolved: r.resolved, ...(webhook ? { webhook } : {}) }));
-      return { ...made, cache: r.cache };
-    }));
+      ({ job, created } = unwrap(await stub.create({ id, input: { ...input, model: draft.model ?? handle.model.id }, embeddingCache: r.cache, resolved: r.resolved, ...(webhook ? { webhook } : {}) })));
+      cache = r.cache;
+    }
+  } finally {
+    leave();
   }
   if (wait > 0 && !isTerminalStatus(job.status)) {
     const waited = unwrap(await stub.waitFor(key.id, wait * 1000));
