@@ -2,7 +2,7 @@
 // (workerd, local KV/D1/R2/Durable Objects in a temporary folder), for the edge's
 // integration tests and its benchmark. Every process is started here and ended
 // here, by its own process-group id.
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { execSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -259,4 +259,32 @@ export function edgeSql(edge: EdgeProc, sql: string): Promise<void> {
     child.once('error', fail);
     child.once('exit', (code) => (code === 0 ? ok() : fail(new Error(`wrangler d1 execute: ${out.slice(-2000)}`))));
   });
+}
+
+/** the process and its descendants (Linux `ps`) */
+export function processTree(root: number | undefined): number[] {
+  const rows = execSync('ps -eo pid=,ppid=').toString().trim().split('\n').map((l) => l.trim().split(/\s+/).map(Number));
+  const all = root === undefined ? [] : [root];
+  for (let i = 0; i < all.length; i++) for (const [pid, ppid] of rows) if (ppid === all[i] && pid !== undefined) all.push(pid);
+  return all;
+}
+
+/**
+ * A worker's own workerd socket under `wrangler dev`: the port of its process tree, other
+ * than wrangler's entry, that answers GET /health (the entry's proxy worker forwards there).
+ */
+export async function ownSocket(worker: { url: string; child: ChildProcess }): Promise<string> {
+  const entry = new URL(worker.url).port;
+  const pids = processTree(worker.child.pid).map(String);
+  const lines = execSync('ss -ltnp').toString().split('\n').filter((l) => pids.some((p) => l.includes(`pid=${p},`)));
+  for (const l of lines) {
+    const port = /127\.0\.0\.1:(\d+)/.exec(l)?.[1];
+    if (!port || port === entry) continue;
+    try {
+      if ((await fetch(`http://127.0.0.1:${port}/health`, { signal: AbortSignal.timeout(1000) })).ok) return `http://127.0.0.1:${port}`;
+    } catch {
+      // not an HTTP socket of the worker
+    }
+  }
+  throw new Error(`no socket of ${worker.url}'s workerd besides wrangler's entry answers /health`);
 }

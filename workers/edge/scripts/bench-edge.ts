@@ -2,14 +2,16 @@
 // Starts one runner (the fixture model, unless BENCH_MODEL_DIR names another)
 // and the edge under `wrangler dev`, then measures:
 //   1. a cache-hit generation through the edge vs the same job sent straight to
-//      the runner (signed, with the same embeddings), end to end;
+//      the runner (signed, with the same embeddings), end to end; through wrangler
+//      dev's entry (its proxy worker, a second workerd, which production does not
+//      have) and on the edge's own workerd socket;
 //   2. getting embeddings: the edge's KV hit vs the runner's /v1/embed;
 //   3. runner encoder calls for one prompt repeated through the edge.
 // Writes .local/bench-edge.json.
 import { writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { bytesToBase64 } from '@imagen-ts/protocol';
-import { startEdge, startRunner } from '../../../test/integration/edge-harness.ts';
+import { ownSocket, startEdge, startRunner } from '../../../test/integration/edge-harness.ts';
 import { benchModelDir, localDir } from './local.ts';
 
 const rounds = 12;
@@ -27,12 +29,12 @@ const edge = await startEdge([runner.url], [{ name: 'bench', scopes: ['generate'
 const key = edge.keys.bench ?? '';
 const auth = { Authorization: `Bearer ${key}`, 'Content-Type': 'application/json' };
 
-async function viaEdge(seed: number): Promise<number> {
+async function viaEdge(seed: number, base = edge.url): Promise<number> {
   const t0 = performance.now();
-  const res = await fetch(`${edge.url}/v1/generations`, { method: 'POST', headers: { ...auth, Prefer: 'wait=120' }, body: JSON.stringify({ ...body, seed }) });
+  const res = await fetch(`${base}/v1/generations`, { method: 'POST', headers: { ...auth, Prefer: 'wait=120' }, body: JSON.stringify({ ...body, seed }) });
   const job = (await res.json()) as { status: string; images: { url: string }[] };
   if (job.status !== 'succeeded') throw new Error(`edge job ${job.status}`);
-  await (await fetch(`${edge.url}${job.images[0]?.url ?? ''}`)).arrayBuffer();
+  await (await fetch(`${base}${job.images[0]?.url ?? ''}`)).arrayBuffer();
   return performance.now() - t0;
 }
 
@@ -57,11 +59,14 @@ try {
   const emb = bytesToBase64(await embed(body.prompt));
   const neg = bytesToBase64(await embed(''));
 
+  const own = await ownSocket(edge);
   const edgeMs: number[] = [];
+  const ownMs: number[] = [];
   const directMs: number[] = [];
   for (let i = 0; i < rounds; i++) {
-    // alternate, so drift in the machine's load hits both sides alike
+    // interleaved, so drift in the machine's load hits every side alike
     edgeMs.push(await viaEdge(2000 + i));
+    ownMs.push(await viaEdge(3000 + i, own));
     directMs.push(await direct(2000 + i, emb, neg, `bench-${Date.now()}-${i}`));
   }
 
@@ -73,6 +78,7 @@ try {
   }
 
   const e = stats(edgeMs);
+  const o = stats(ownMs);
   const d = stats(directMs);
   const result = {
     model: benchModelDir ?? 'models/fixtures/tiny',
@@ -81,6 +87,8 @@ try {
     edgeCacheHitMs: e,
     runnerDirectMs: d,
     edgeOverheadMs: { median: e.median - d.median, p90: e.p90 - d.p90 },
+    edgeOwnSocketMs: o,
+    edgeOverheadOwnSocketMs: { median: o.median - d.median, p90: o.p90 - d.p90 },
     runnerEmbedMs: stats(embedMs),
     repeatedPrompt: { requests: repeats, runnerEmbedCalls: embedCalls, withoutCache: repeats * 2 },
   };
@@ -93,6 +101,8 @@ try {
       `edge, cache hit, end to end ${f(e.median)} ${f(e.p90)} ${f(e.min)}`,
       `runner direct, same job     ${f(d.median)} ${f(d.p90)} ${f(d.min)}`,
       `edge overhead               ${f(e.median - d.median)} ${f(e.p90 - d.p90)}`,
+      `edge, its own workerd socket${f(o.median)} ${f(o.p90)} ${f(o.min)}`,
+      `overhead, no wrangler proxy ${f(o.median - d.median)} ${f(o.p90 - d.p90)}`,
       `runner /v1/embed (a miss)   ${f(stats(embedMs).median)} ${f(stats(embedMs).p90)} ${f(stats(embedMs).min)}`,
       `one prompt × ${repeats} through the edge: ${embedCalls} runner /v1/embed call(s) (prompt + null prompt; ${repeats * 2} without the cache)`,
       '',

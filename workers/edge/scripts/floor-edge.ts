@@ -9,10 +9,9 @@
 //      only the durable writes one job makes — a job object's record three times, a
 //      10 KiB R2 object and a D1 row — p50 on its own workerd socket, per kind of write.
 // Context for npm run bench:edge: its edge path makes two such requests per job.
-import { execSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { repoRoot, startEdge, startRunner, startWranglerDev } from '../../../test/integration/edge-harness.ts';
+import { ownSocket, processTree as tree, repoRoot, startEdge, startRunner, startWranglerDev } from '../../../test/integration/edge-harness.ts';
 
 const runner = await startRunner({});
 const edge = await startEdge([runner.url], [{ name: 'floor', scopes: ['generate'], ratePerMinute: 100_000 }]);
@@ -29,14 +28,6 @@ async function p50(f: () => Promise<unknown>, n = 60): Promise<number> {
   return xs.sort((a, b) => a - b)[Math.floor(n / 2)] ?? NaN;
 }
 
-/** the process and its descendants */
-function tree(root: number | undefined): number[] {
-  const rows = execSync('ps -eo pid=,ppid=').toString().trim().split('\n').map((l) => l.trim().split(/\s+/).map(Number));
-  const all = root === undefined ? [] : [root];
-  for (let i = 0; i < all.length; i++) for (const [pid, ppid] of rows) if (ppid === all[i] && pid !== undefined) all.push(pid);
-  return all;
-}
-
 const cpuMs = (pid: number) => {
   try {
     const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
@@ -46,23 +37,6 @@ const cpuMs = (pid: number) => {
   }
 };
 const nameOf = (pid: number) => readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').slice(0, 3).join(' ').replace(/\S*\/node_modules\//g, '').slice(0, 70);
-
-/** a worker's own workerd socket: wrangler's entry port forwards to it */
-async function innerPort(worker: { url: string; child: { pid?: number | undefined } } = edge): Promise<string | undefined> {
-  const listening = execSync('ss -ltnp').toString().split('\n');
-  const entry = new URL(worker.url).port;
-  const pids = new Set(tree(worker.child.pid).map(String));
-  const ports = listening.filter((l) => [...pids].some((p) => l.includes(`pid=${p},`))).map((l) => /127\.0\.0\.1:(\d+)/.exec(l)?.[1]);
-  for (const port of ports) {
-    if (!port || port === entry) continue;
-    try {
-      if ((await fetch(`http://127.0.0.1:${port}/health`, { signal: AbortSignal.timeout(1000) })).ok) return port;
-    } catch {
-      // not an HTTP socket of the worker
-    }
-  }
-  return undefined;
-}
 
 async function generate(seed: number): Promise<void> {
   const res = await fetch(`${edge.url}/v1/generations`, { method: 'POST', headers: { ...auth, Prefer: 'wait=60' }, body: JSON.stringify({ prompt: 'a lighthouse on a cliff at dawn', seed, size: 64, steps: 2 }) });
@@ -75,10 +49,9 @@ async function platformFloor(f: (x: number) => string): Promise<string[]> {
   const { proc, url } = await startWranglerDev({ cwd: resolve(repoRoot, 'workers/edge/test/platform-floor'), persist, readyPath: '/health' });
   try {
     await fetch(`${url}/setup`);
-    const own = await innerPort({ url, child: proc.child });
-    const base = own ? `http://127.0.0.1:${own}` : url;
+    const base = await ownSocket({ url, child: proc.child });
     const post = (path: string) => async () => (await fetch(`${base}${path}`, { method: 'POST' })).text();
-    const out = [`platform floor: a worker with none of our code (${own ? 'its own workerd socket' : "wrangler's entry"}), p50 of 60`];
+    const out = ['platform floor: a worker with none of our code (its own workerd socket), p50 of 60'];
     const rows: [string, string][] = [
       ['/noop', 'a request, nothing stored'],
       ['/object', 'a new job object, one record write'],
@@ -95,11 +68,11 @@ async function platformFloor(f: (x: number) => string): Promise<string[]> {
 }
 
 try {
-  const inner = await innerPort();
+  const inner = await ownSocket(edge);
   const get = (url: string) => async () => (await fetch(url)).text();
   const f = (x: number) => `${x.toFixed(1).padStart(6)} ms`;
   const out = [`GET /health p50 (60 requests each)`, `  through wrangler dev's entry     ${f(await p50(get(`${edge.url}/health`)))}`];
-  if (inner) out.push(`  the edge's own workerd socket    ${f(await p50(get(`http://127.0.0.1:${inner}/health`)))}`);
+  out.push(`  the edge's own workerd socket    ${f(await p50(get(`${inner}/health`)))}`);
   out.push(`  runner /v2/health/live           ${f(await p50(get(`${runner.url}/v2/health/live`)))}`);
 
   for (let i = 0; i < 10; i++) await generate(i);
