@@ -179,18 +179,16 @@ export function createRunnerPool(config: EdgeConfig): RunnerPool {
   }
 
   async function recheck(runner: RunnerSpec, s: RunnerState): Promise<RunnerModel | undefined> {
-    const now = Date.now();
     try {
       const ready = await request(runner, { method: 'GET', path: readinessPath, timeoutMs: 5000 });
       await ready.body?.cancel();
       if (!ready.ok) throw new Error(`readiness answered ${ready.status}`);
-      if (!s.model || now - s.checkedAt >= recheckMs) {
-        const res = await request(runner, { method: 'GET', path: modelPath, timeoutMs: 5000 });
-        if (!res.ok) throw new Error(`GET /v1/model answered ${res.status}`);
-        const parsed = RunnerModel.safeParse(await res.json());
-        if (!parsed.success) throw new Error(`GET /v1/model: unexpected body (${parsed.error.issues[0]?.path.join('.')}: ${parsed.error.issues[0]?.message})`);
-        s.model = parsed.data;
-      }
+      // check() only calls here when the model is unknown or stale: always re-read it (a runner may have been restarted on another model)
+      const res = await request(runner, { method: 'GET', path: modelPath, timeoutMs: 5000 });
+      if (!res.ok) throw new Error(`GET /v1/model answered ${res.status}`);
+      const parsed = RunnerModel.safeParse(await res.json());
+      if (!parsed.success) throw new Error(`GET /v1/model: unexpected body (${parsed.error.issues[0]?.path.join('.')}: ${parsed.error.issues[0]?.message})`);
+      s.model = parsed.data;
       s.checkedAt = s.readyAt = Date.now();
       s.failures = 0;
       s.lastError = undefined;
