@@ -71,6 +71,37 @@ describe('createSemaphore', () => {
     expect(sem.load()).toEqual({ active: 0, pending: 0 });
   });
 
+  it('spaces the polls of many waiters out: never under perWaiterMs per waiter, so a burst does not wake the isolate thousands of times', async () => {
+    const waits: number[] = [];
+    let hold = (): void => undefined;
+    const sem = createSemaphore(1, {
+      perWaiterMs: 2,
+      maxPollMs: 1000,
+      random: () => 0.5, // no jitter: the poll is exactly its base
+      sleep: (ms) => {
+        waits.push(ms);
+        return new Promise((r) => setTimeout(r, 1));
+      },
+    });
+    const inside = sem.run(() => new Promise<void>((r) => (hold = r)));
+    const waiters = Array.from({ length: 100 }, () => sem.run(() => Promise.resolve()));
+    await new Promise((r) => setTimeout(r, 20));
+    // the k-th to arrive first polls after max(5, k × 2) ms; once all 100 wait, every poll is ≥ 100 × 2 ms
+    expect(waits.length).toBeGreaterThanOrEqual(200);
+    waits.slice(0, 100).forEach((ms, k) => expect(ms).toBeGreaterThanOrEqual(Math.max(5, (k + 1) * 2)));
+    expect(Math.min(...waits.slice(100, 200))).toBe(200);
+    hold();
+    await Promise.all([inside, ...waiters]);
+    // a lone waiter backs off from 5 ms as before
+    waits.length = 0;
+    const lone = sem.run(() => new Promise<void>((r) => (hold = r)));
+    const second = sem.run(() => Promise.resolve());
+    await new Promise((r) => setTimeout(r, 10));
+    expect(waits[0]).toBe(5);
+    hold();
+    await Promise.all([lone, second]);
+  });
+
   it('refuses a limit below 1', () => {
     expect(() => createSemaphore(0)).toThrow(RangeError);
   });

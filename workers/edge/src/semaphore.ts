@@ -6,7 +6,10 @@
 // hint resolved by the leaving caller was tried and hit both. So nobody hands
 // anything over: a caller checks for room on its own timer (5 ms, backing off to
 // 250 ms: at 20 ms, 600 waiting requests cost the isolate 30 000 timer wake-ups a
-// second) and goes in when fewer than `limit` callers are inside. A request
+// second) and goes in when fewer than `limit` callers are inside. The timer is
+// never shorter than `perWaiterMs` per caller waiting, jittered: a burst's 600
+// waiters backing off from 5 ms together woke the isolate ~4 800 times in their
+// first second, the moment /health stalled longest. A request
 // workerd cancels may never run its `finally`, so each place inside is a lease:
 // one held longer than `leaseMs` no longer counts.
 
@@ -22,16 +25,21 @@ export interface Semaphore {
 export interface SemaphoreOptions {
   firstPollMs?: number;
   maxPollMs?: number;
+  /** the shortest poll per caller waiting: N waiters poll every ≥ N × this (capped at maxPollMs) */
+  perWaiterMs?: number;
   /** a place held this long is taken back (its holder was canceled, or is stuck) */
   leaseMs?: number;
   now?: () => number;
+  /** in [0, 1): the poll's jitter */
+  random?: () => number;
+  sleep?: (ms: number) => Promise<void>;
 }
 
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+const timer = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 export function createSemaphore(limit: number, opts: SemaphoreOptions = {}): Semaphore {
   if (!Number.isInteger(limit) || limit < 1) throw new RangeError(`semaphore limit must be an integer >= 1, got ${limit}`);
-  const { firstPollMs = 5, maxPollMs = 250, leaseMs = 60_000, now = Date.now } = opts;
+  const { firstPollMs = 5, maxPollMs = 250, perWaiterMs = 2, leaseMs = 60_000, now = Date.now, random = Math.random, sleep = timer } = opts;
   /** lease id → when it was taken */
   const inside = new Map<number, number>();
   let nextLease = 0;
@@ -48,7 +56,10 @@ export function createSemaphore(limit: number, opts: SemaphoreOptions = {}): Sem
     if (!hasRoom()) {
       pending++;
       try {
-        for (let wait = firstPollMs; !hasRoom(); wait = Math.min(maxPollMs, wait * 2)) await sleep(wait);
+        for (let backoff = firstPollMs; !hasRoom(); backoff = Math.min(maxPollMs, backoff * 2)) {
+          const floor = Math.min(maxPollMs, pending * perWaiterMs);
+          await sleep(Math.max(backoff, floor) * (0.5 + random()));
+        }
       } finally {
         pending--;
       }
