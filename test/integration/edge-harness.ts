@@ -170,6 +170,8 @@ export async function startRunner(extraEnv: Record<string, string> = {}, options
 
 export interface EdgeProc extends Proc {
   url: string;
+  /** wrangler dev's inspector (Chrome DevTools protocol; its WebSocket wants an allowed Origin) */
+  inspectorPort: number;
   /** key → its API key string */
   keys: Record<string, string>;
   stateDir: string;
@@ -208,13 +210,14 @@ export async function startEdge(runnerUrls: string[], keySpecs: EdgeKeySpec[], v
   }
   if (sql.length > 0) wrangler(['d1', 'execute', 'DB', '--local', '--persist-to', persist, '--command', sql.join(' ')]);
 
-  const { proc, url } = await startWranglerDev({ cwd: edgeDir, persist, args: ['--env-file', devVars] }).catch((e: unknown) => {
+  const { proc, url, inspectorPort } = await startWranglerDev({ cwd: edgeDir, persist, args: ['--env-file', devVars] }).catch((e: unknown) => {
     rmSync(stateDir, { recursive: true, force: true });
     throw e;
   });
   return {
     ...proc,
     url,
+    inspectorPort,
     keys,
     stateDir,
     stop: async (signal) => {
@@ -237,16 +240,17 @@ export interface WranglerDevOptions {
 }
 
 /** `wrangler dev --local` on a free 127.0.0.1 port, as the edge is run here */
-export async function startWranglerDev(o: WranglerDevOptions): Promise<{ proc: Proc; url: string }> {
+export async function startWranglerDev(o: WranglerDevOptions): Promise<{ proc: Proc; url: string; inspectorPort: number }> {
   const port = await freePort();
-  const args = [wranglerBin, 'dev', '--local', '--ip', '127.0.0.1', '--port', String(port), '--persist-to', o.persist, '--show-interactive-dev-session=false', '--live-reload=false', '--inspector-port', String(await freePort())];
+  const inspectorPort = await freePort();
+  const args = [wranglerBin, 'dev', '--local', '--ip', '127.0.0.1', '--port', String(port), '--persist-to', o.persist, '--show-interactive-dev-session=false', '--live-reload=false', '--inspector-port', String(inspectorPort)];
   const proc = launch(process.execPath, [...args, ...(o.config ? ['--config', o.config] : []), ...(o.args ?? [])], baseEnv, o.cwd);
   const url = `http://127.0.0.1:${port}`;
   await waitFor(async () => (await fetch(`${url}${o.readyPath ?? '/health'}`)).ok, `wrangler dev on ${port}`, 90_000, proc).catch(async (e: unknown) => {
     await proc.stop();
     throw e;
   });
-  return { proc, url };
+  return { proc, url, inspectorPort };
 }
 
 /** runs SQL against a running edge's local D1 (as an operator would with wrangler), e.g. to revoke a key; async, so callers keep polling meanwhile */
