@@ -7,7 +7,8 @@
 // anything over: a caller checks for room on its own timer (5 ms, backing off to
 // 250 ms: at 20 ms, 600 waiting requests cost the isolate 30 000 timer wake-ups a
 // second) and goes in when fewer than `limit` callers are inside. The timer is
-// never shorter than `perWaiterMs` per caller waiting, jittered: a burst's 600
+// at least `perWaiterMs` per caller waiting (capped at the longest poll), then
+// jittered by ±50%: a burst's 600
 // waiters backing off from 5 ms together woke the isolate ~4 800 times in their
 // first second, the moment /health stalled longest. A request
 // workerd cancels may never run its `finally`, so each place inside is a lease:
@@ -25,7 +26,7 @@ export interface Semaphore {
 export interface SemaphoreOptions {
   firstPollMs?: number;
   maxPollMs?: number;
-  /** the shortest poll per caller waiting: N waiters poll every ≥ N × this (capped at maxPollMs) */
+  /** the poll's floor per caller waiting: N waiters poll every N × this (capped at maxPollMs), before the ±50% jitter */
   perWaiterMs?: number;
   /** a place held this long is taken back (its holder was canceled, or is stuck) */
   leaseMs?: number;

@@ -14,7 +14,7 @@ import { createSemaphore } from '../semaphore.ts';
 /** submissions worked on at once per isolate; enough to keep two runners' queues fed */
 export const admissionConcurrency = 8;
 
-// 600 waiters polling at most once a second still notice a freed place within ~2 ms
+// 600 waiters polling about once a second (0.5-1.5 s, jittered) still notice a freed place within a few ms
 const gate = createSemaphore(admissionConcurrency, { maxPollMs: 1000 });
 
 /** the routes that create a job */
