@@ -56,27 +56,42 @@ export interface Proc {
   stop(signal?: NodeJS.Signals): Promise<void>;
 }
 
-// Every group started here; whatever is still running when this process exits is killed.
-const groups = new Set<number>();
+// Every process started here; whatever is still running when this process exits is
+// killed, with what it started (wrangler's workerd).
+const started = new Set<number>();
 process.once('exit', () => {
-  for (const pgid of groups) {
+  for (const pid of started) signalTree(processTree(pid), 'SIGKILL');
+});
+
+function signalTree(pids: number[], signal: NodeJS.Signals): void {
+  for (const pid of pids) {
     try {
-      process.kill(-pgid, 'SIGKILL');
+      process.kill(pid, signal);
     } catch {
       // already gone
     }
   }
-});
+}
 
+/**
+ * Children stay in this process's session, and so (kernel.sched_autogroup_enabled=1,
+ * Debian's default) in its autogroup. The scheduler shares the CPUs between autogroups
+ * first, and SCHED_IDLE ranks tasks only inside one: an idle runner in a session of its
+ * own still delayed the edge by up to a slice at each of its wake-ups (in a burst the
+ * edge's thread, 20 ms at a time, ran 1-3 ms and waited 15-19 ms for a CPU, while the
+ * idle runners ran) — even with that session's autogroup at nice 19. In one session,
+ * a waking edge preempts an idle runner at once: `attack:health-split`, edge's own socket,
+ * 46-55 of ~1 000 probes over 200 ms (max 3.1 s) with sessions apart, 4/1 158 (max 439 ms)
+ * in one. So a background job beside an attack run belongs in the same session too.
+ */
 function launch(cmd: string, args: string[], env: NodeJS.ProcessEnv, cwd = repoRoot, schedIdle = false): Proc {
   // `chrt` execs the command, so the pid (and every thread it starts) is the command's own
   const [file, argv] = schedIdle ? ['chrt', ['--idle', '0', cmd, ...args]] : [cmd, args];
-  // its own process group, so stopping it also ends what it started (workerd)
-  const child = spawn(file, argv, { cwd, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
-  const pgid = child.pid;
-  if (pgid !== undefined) groups.add(pgid);
+  const child = spawn(file, argv, { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const pid = child.pid;
+  if (pid !== undefined) started.add(pid);
   child.once('exit', () => {
-    if (pgid !== undefined) groups.delete(pgid);
+    if (pid !== undefined) started.delete(pid);
   });
   let log = '';
   const keep = (b: Buffer) => {
@@ -89,21 +104,14 @@ function launch(cmd: string, args: string[], env: NodeJS.ProcessEnv, cwd = repoR
     output: () => log,
     stop: (signal = 'SIGTERM') =>
       new Promise<void>((ok) => {
-        if (child.exitCode !== null || child.pid === undefined) return ok();
+        const exited = () => child.exitCode !== null || child.signalCode !== null;
+        if (exited() || pid === undefined) return ok();
         child.once('exit', () => ok());
-        try {
-          process.kill(-child.pid, signal);
-        } catch {
-          ok();
-        }
+        // the whole tree, taken now: once wrangler exits, its workerd is no longer its child
+        const tree = processTree(pid);
+        signalTree(tree, signal);
         setTimeout(() => {
-          if (child.exitCode === null && child.pid !== undefined) {
-            try {
-              process.kill(-child.pid, 'SIGKILL');
-            } catch {
-              // already gone
-            }
-          }
+          if (!exited()) signalTree([...new Set([...tree, ...processTree(pid)])], 'SIGKILL');
         }, 5000).unref();
       }),
   };
@@ -122,7 +130,8 @@ export interface RunnerOptions {
    * Linux SCHED_IDLE: the runner gets only CPU nothing else wants. Where runners stand in
    * for GPU machines beside the edge, niceness is not enough: under EEVDF a waking edge
    * still waits out a busy runner's slice (nice 10 runners ran 600 ms/s, the nice 0 edge
-   * 268 ms/s while waiting 600 ms/s for a CPU, from /proc/PID/schedstat).
+   * 268 ms/s while waiting 600 ms/s for a CPU, from /proc/PID/schedstat). It works only
+   * inside one autogroup, hence children stay in this session (launch).
    */
   schedIdle?: boolean;
 }
