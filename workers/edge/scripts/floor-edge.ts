@@ -7,10 +7,13 @@
 //      /proc (Linux only), over 30 warm jobs;
 //   3. the platform floor: a worker with none of our code (test/platform-floor/) doing
 //      only the durable writes one job makes — a job object's record three times, a
-//      10 KiB R2 object and a D1 row — p50 on its own workerd socket, per kind of write.
+//      10 KiB R2 object and a D1 row — p50 on its own workerd socket, per kind of write;
+//      and, three times, /health on that socket (probed every 50 ms) while 600 requests
+//      that store nothing arrive at once through wrangler's entry, as the attack's burst does.
 // Context for npm run bench:edge: its edge path makes two such requests per job.
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { stallSummary, startHealthProbe } from '../../../test/attack/probes.ts';
 import { ownSocket, processTree as tree, repoRoot, startEdge, startRunner, startWranglerDev } from '../../../test/integration/edge-harness.ts';
 
 const runner = await startRunner({});
@@ -60,11 +63,25 @@ async function platformFloor(f: (x: number) => string): Promise<string[]> {
       ['/job', "one job's writes: 3 records, R2 + D1"],
     ];
     for (const [path, what] of rows) out.push(`  ${what.padEnd(38)} ${f(await p50(post(path)))}`);
+    for (let i = 0; i < 3; i++) out.push(`  ${burstOfArrivals} requests at once, nothing stored: ${await arrivals(url, base)}`);
     return out;
   } finally {
     await proc.stop();
     rmSync(persist, { recursive: true, force: true });
   }
+}
+
+const burstOfArrivals = 600;
+
+/** /health on the worker's own socket while `burstOfArrivals` requests that store nothing come in at once */
+async function arrivals(entry: string, own: string): Promise<string> {
+  const probe = startHealthProbe(own, 50);
+  await new Promise((r) => setTimeout(r, 500));
+  const t0 = performance.now();
+  await Promise.all(Array.from({ length: burstOfArrivals }, async () => (await fetch(`${entry}/noop`, { method: 'POST' })).text()));
+  await new Promise((r) => setTimeout(r, 300));
+  await probe.stop();
+  return stallSummary(probe.since(t0));
 }
 
 try {
