@@ -252,7 +252,7 @@ export interface WranglerDevOptions {
 export async function startWranglerDev(o: WranglerDevOptions): Promise<{ proc: Proc; url: string; inspectorPort: number }> {
   const port = await freePort();
   const inspectorPort = await freePort();
-  const args = [wranglerBin, 'dev', '--local', '--ip', '127.0.0.1', '--port', String(port), '--persist-to', o.persist, '--show-interactive-dev-session=false', '--live-reload=false', '--inspector-port', String(inspectorPort)];
+  const args = [wranglerBin, 'dev', '--local', '--ip', '127.0.0.1', '--port', String(port), '--persist-to', o.persist, '--show-interactive-dev-session=false', '--live-reload=false', '--log-level', 'warn', '--inspector-port', String(inspectorPort)];
   const proc = launch(process.execPath, [...args, ...(o.config ? ['--config', o.config] : []), ...(o.args ?? [])], baseEnv, o.cwd);
   const url = `http://127.0.0.1:${port}`;
   await waitFor(async () => (await fetch(`${url}${o.readyPath ?? '/health'}`)).ok, `wrangler dev on ${port}`, 90_000, proc).catch(async (e: unknown) => {
