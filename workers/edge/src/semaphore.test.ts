@@ -105,4 +105,32 @@ describe('createSemaphore', () => {
   it('refuses a limit below 1', () => {
     expect(() => createSemaphore(0)).toThrow(RangeError);
   });
+  it('lag gate: a waiter whose timer fired over lagLimitMs late keeps everyone out for lagHoldMs, free places or not', async () => {
+    /** when the second caller got in, its first timer firing 80 ms late; the place is freed during that sleep */
+    const entryTime = async (gate: { lagLimitMs?: number; lagHoldMs?: number }) => {
+      let t = 0;
+      const lateness = [80];
+      let release = (): void => undefined;
+      const sem = createSemaphore(1, {
+        ...gate,
+        now: () => t,
+        random: () => 0.5,
+        firstPollMs: 10,
+        sleep: async (ms) => {
+          t += ms + (lateness.shift() ?? 0);
+          release();
+          await Promise.resolve();
+        },
+      });
+      release = await sem.acquire();
+      await sem.acquire();
+      return t;
+    };
+    // without the gate: in as soon as the late timer fires (10 ms asked + 80 late)
+    expect(await entryTime({})).toBe(90);
+    // with it: out until 90 + 100 ms, polling on (backoff 20, 40, 80 ms: in at 230)
+    expect(await entryTime({ lagLimitMs: 50, lagHoldMs: 100 })).toBe(230);
+    // a timer late by less than the limit changes nothing
+    expect(await entryTime({ lagLimitMs: 100, lagHoldMs: 100 })).toBe(90);
+  });
 });

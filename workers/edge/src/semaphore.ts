@@ -34,19 +34,29 @@ export interface SemaphoreOptions {
   /** in [0, 1): the poll's jitter */
   random?: () => number;
   sleep?: (ms: number) => Promise<void>;
+  /**
+   * Lag gate: a waiter whose timer fires more than this late (ms) shows the isolate is
+   * behind its work, and then nobody goes in for `lagHoldMs`, however many places are
+   * free, so work already admitted can finish before more arrives (default: off).
+   */
+  lagLimitMs?: number;
+  lagHoldMs?: number;
 }
 
 const timer = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 export function createSemaphore(limit: number, opts: SemaphoreOptions = {}): Semaphore {
   if (!Number.isInteger(limit) || limit < 1) throw new RangeError(`semaphore limit must be an integer >= 1, got ${limit}`);
-  const { firstPollMs = 5, maxPollMs = 250, perWaiterMs = 2, leaseMs = 60_000, now = Date.now, random = Math.random, sleep = timer } = opts;
+  const { firstPollMs = 5, maxPollMs = 250, perWaiterMs = 2, leaseMs = 60_000, now = Date.now, random = Math.random, sleep = timer, lagLimitMs = Infinity, lagHoldMs = 100 } = opts;
+  /** while now() is before this, the isolate counts as behind (the lag gate) */
+  let behindUntil = 0;
   /** lease id → when it was taken */
   const inside = new Map<number, number>();
   let nextLease = 0;
   let pending = 0;
 
   function hasRoom(): boolean {
+    if (now() < behindUntil) return false;
     if (inside.size < limit) return true;
     const stale = now() - leaseMs;
     for (const [lease, at] of inside) if (at < stale) inside.delete(lease);
@@ -59,7 +69,11 @@ export function createSemaphore(limit: number, opts: SemaphoreOptions = {}): Sem
       try {
         for (let backoff = firstPollMs; !hasRoom(); backoff = Math.min(maxPollMs, backoff * 2)) {
           const floor = Math.min(maxPollMs, pending * perWaiterMs);
-          await sleep(Math.max(backoff, floor) * (0.5 + random()));
+          const ms = Math.max(backoff, floor) * (0.5 + random());
+          const at = now();
+          await sleep(ms);
+          // workerd moves Date.now() only between events, so a late timer reads as late
+          if (now() - at - ms > lagLimitMs) behindUntil = Math.max(behindUntil, now() + lagHoldMs);
         }
       } finally {
         pending--;
