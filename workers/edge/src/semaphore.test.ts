@@ -111,7 +111,7 @@ describe('createSemaphore', () => {
       let t = 0;
       const lateness = [80];
       let release = (): void => undefined;
-      const sem = createSemaphore(1, {
+      const sem = createSemaphore(2, {
         ...gate,
         now: () => t,
         random: () => 0.5,
@@ -122,6 +122,7 @@ describe('createSemaphore', () => {
           await Promise.resolve();
         },
       });
+      await sem.acquire(); // held throughout: the gate holds only while someone is inside
       release = await sem.acquire();
       await sem.acquire();
       return t;
@@ -132,5 +133,22 @@ describe('createSemaphore', () => {
     expect(await entryTime({ lagLimitMs: 50, lagHoldMs: 100 })).toBe(230);
     // a timer late by less than the limit changes nothing
     expect(await entryTime({ lagLimitMs: 100, lagHoldMs: 100 })).toBe(90);
+  });
+
+  it('lag gate: with nobody inside, one caller goes in however late the timers are', async () => {
+    let t = 0;
+    let release = (): void => undefined;
+    let calls = 0;
+    const sleep = async (ms: number) => {
+      if (++calls > 100) throw new Error('never admitted');
+      t += ms + 500; // every timer half a second late
+      release();
+      await Promise.resolve();
+    };
+    const sem = createSemaphore(1, { now: () => t, lagLimitMs: 50, lagHoldMs: 1_000_000, random: () => 0.5, firstPollMs: 10, sleep });
+    release = await sem.acquire();
+    await sem.acquire();
+    // in after its first (late) timer, not a million ms later
+    expect(t).toBe(510);
   });
 });

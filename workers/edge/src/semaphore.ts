@@ -37,7 +37,8 @@ export interface SemaphoreOptions {
   /**
    * Lag gate: a waiter whose timer fires more than this late (ms) shows the isolate is
    * behind its work, and then nobody goes in for `lagHoldMs`, however many places are
-   * free, so work already admitted can finish before more arrives (default: off).
+   * free (but one always may, when none is inside), so work already admitted can finish
+   * before more arrives (default: off).
    */
   lagLimitMs?: number;
   lagHoldMs?: number;
@@ -56,7 +57,8 @@ export function createSemaphore(limit: number, opts: SemaphoreOptions = {}): Sem
   let pending = 0;
 
   function hasRoom(): boolean {
-    if (now() < behindUntil) return false;
+    // behind, nobody more goes in, but one always may: the gate must not stop all progress
+    if (now() < behindUntil && inside.size > 0) return false;
     if (inside.size < limit) return true;
     const stale = now() - leaseMs;
     for (const [lease, at] of inside) if (at < stale) inside.delete(lease);
