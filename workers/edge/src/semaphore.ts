@@ -8,9 +8,10 @@
 // 250 ms: at 20 ms, 600 waiting requests cost the isolate 30 000 timer wake-ups a
 // second) and goes in when fewer than `limit` callers are inside. The timer is
 // at least `perWaiterMs` per caller waiting (capped at the longest poll), then
-// jittered by ±50%: a burst's 600
-// waiters backing off from 5 ms together woke the isolate ~4 800 times in their
-// first second, the moment /health stalled longest. A request
+// jittered by ±50%: a burst's 600 waiters backing off from 5 ms together woke the
+// isolate ~4 800 times in their first second, the moment /health stalled longest.
+// Those timers double as a load signal (the lag gate, `lagLimitMs`): one that fires
+// late says the isolate is behind, and the door stays shut a while. A request
 // workerd cancels may never run its `finally`, so each place inside is a lease:
 // one held longer than `leaseMs` no longer counts.
 
